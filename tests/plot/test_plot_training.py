@@ -1,0 +1,144 @@
+"""Plotting from synthetic run directories: parsing, grouping, mean/spread aggregation and the CLI's PNG files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from graph_rl.plotting import aggregate, find_run_dirs, group_runs, load_run, metric_kind, plot_runs, split_metric
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "plot" / "plot_training.py"
+BAND_C0 = np.array([210, 228, 240])
+"""Colour of group C0's spread band: 20 % of matplotlib's C0 (#1f77b4) over white."""
+
+
+def script_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def write_run(path: Path, seed: int, alpha: float = 0.2, n_tests: int = 8) -> Path:
+    """A fake run: train episodes, test evaluations at seed-dependent steps, learner and node metrics."""
+    rng = np.random.default_rng(seed)
+    path.mkdir(parents=True)
+    config = {"env": "EasyPlatforms", "algo": "HiTS", "seed": seed, "logdir": str(path),
+              "run_params": {"seed": seed, "n_steps": 1000},
+              "graph_params": {"level_params_list": [{"algo_kwargs": {"flat_algo_kwargs": {"alpha": alpha}}}]}}
+    (path / "config.json").write_text(json.dumps(config))
+    lines = []
+    step = 0
+    for i in range(n_tests):
+        step += int(rng.integers(90, 130))
+        lines.append({"step": step, "split": "train", "return": -float(rng.integers(5, 50)), "length": 40.0,
+                      "success": bool(rng.random() < 0.5), "hits_node_0/subgoal_success": float(rng.random())})
+        lines.append({"step": step, "split": "learner", "hits_node_0/loss_critic": float(rng.random()),
+                      "hits_node_0/loss_actor": -float(rng.random()), "hits_node_0/alpha": alpha,
+                      "hits_node_0/entropy": float(rng.normal()), "hits_node_0/q_mean": -float(rng.random()),
+                      "hac_node_1/loss_critic": float(rng.random()), "hac_node_1/q_mean": -5.0})
+        lines.append({"step": step, "split": "test", "return": -30.0 + 3 * i + float(rng.normal()),
+                      "success": min(1.0, i / n_tests + 0.1 * float(rng.random())), "length": 40.0,
+                      "hac_node_1/n_actions": float(rng.integers(1, 8)), "hits_node_0/termination_rate": 0.1})
+    with open(path / "metrics.jsonl", "w") as f:
+        for line in lines:
+            f.write(json.dumps(line) + "\n")
+        f.write('{"step": 99999, "split": "te')  # a run killed mid-write
+    return path
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Pixel size of a non-trivial PNG file."""
+    assert path.stat().st_size > 1000, path
+    with Image.open(path) as im:
+        assert im.format == "PNG"
+        return im.size
+
+
+def has_band(path: Path) -> bool:
+    """Whether the image shows a filled spread band of group C0."""
+    with Image.open(path) as im:
+        pixels = np.asarray(im.convert("RGB"), dtype=int).reshape(-1, 3)
+    return int(np.sum(np.abs(pixels - BAND_C0).max(axis=1) <= 3)) > 500  # more than antialiased line edges
+
+
+def test_load_run_parses_every_numeric_series_and_skips_a_truncated_line(tmp_path: Path) -> None:
+    run = load_run(write_run(tmp_path / "r", seed=1, n_tests=5))
+    assert run.config["seed"] == 1
+    steps, values = run.series[("test", "success")]
+    assert len(steps) == 5 and np.all(np.diff(steps) > 0) and steps.max() < 99999
+    assert set(np.unique(run.series[("train", "success")][1])) <= {0.0, 1.0}
+    assert ("learner", "hits_node_0/loss_critic") in run.series and ("test", "hac_node_1/n_actions") in run.series
+
+
+def test_metric_names_split_into_node_and_kind() -> None:
+    assert split_metric("hits_node_0/subgoal_success") == ("hits_node_0", "subgoal_success")
+    assert split_metric("return") == (None, "return")
+    kinds = {m: metric_kind(m) for m in ("n/alpha", "n/entropy", "n/q_mean", "n/loss_actor", "n/subgoal_success",
+                                         "n/n_actions", "n/termination_rate", "n/buffer_fill", "n/frequency")}
+    assert kinds == {"n/alpha": "entropy", "n/entropy": "entropy", "n/q_mean": "q", "n/loss_actor": "loss",
+                     "n/subgoal_success": "subgoal", "n/n_actions": "budget", "n/termination_rate": "termination",
+                     "n/buffer_fill": "other", "n/frequency": "other"}
+
+
+def test_aggregate_interpolates_onto_common_steps_and_reports_spread() -> None:
+    a = (np.array([0.0, 10.0, 20.0]), np.array([0.0, 1.0, 2.0]))
+    b = (np.array([5.0, 15.0, 25.0]), np.array([1.0, 1.0, 1.0]))
+    curve = aggregate([a, b], spread="std")
+    np.testing.assert_allclose(curve.steps, [5.0, 10.0, 15.0, 20.0])
+    np.testing.assert_allclose(curve.mean, [0.75, 1.0, 1.25, 1.5])
+    np.testing.assert_allclose(curve.high - curve.mean, [0.25, 0.0, 0.25, 0.5])
+    minmax = aggregate([a, b], spread="minmax")
+    np.testing.assert_allclose(minmax.low, [0.5, 1.0, 1.0, 1.0])
+    single = aggregate([a], smooth=2)
+    assert single.low is None and single.n_runs == 1
+    np.testing.assert_allclose(single.mean, [0.0, 0.5, 1.5])
+
+
+def test_runs_group_by_config_apart_from_seed(tmp_path: Path) -> None:
+    runs = [load_run(write_run(tmp_path / f"a{s}", s)) for s in (1, 2)]
+    runs += [load_run(write_run(tmp_path / "b1", 3, alpha=0.05))]
+    groups = group_runs(runs)
+    assert sorted(len(g) for g in groups.values()) == [1, 2]
+    assert any("alpha=0.05" in label for label in groups)
+    assert len(group_runs(runs[:2])) == 1
+    assert len(group_runs(runs, by="run")) == 3
+    assert find_run_dirs([tmp_path]) == sorted(r.path for r in runs)
+
+
+def test_plot_runs_draws_spread_only_for_several_runs(tmp_path: Path) -> None:
+    runs = [load_run(write_run(tmp_path / f"s{s}", s)) for s in (1, 2, 3)]
+    several = plot_runs(group_runs(runs), tmp_path / "several")
+    single = plot_runs(group_runs(runs[:1]), tmp_path / "single")
+    assert has_band(several[0]) and not has_band(single[0])
+
+
+def test_cli_writes_all_figures_for_two_groups(tmp_path: Path) -> None:
+    for s in (1, 2):
+        write_run(tmp_path / "runs" / f"base_{s}", s)
+    write_run(tmp_path / "runs" / "low_alpha", 7, alpha=0.01)
+    out = tmp_path / "plots"
+    proc = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "runs"), "--out", str(out), "--dpi", "80"],
+                          capture_output=True, text=True, env=script_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    written = sorted(Path(p).name for p in proc.stdout.split())
+    assert written == sorted(["learning_curves.png", "session.png", "diag_entropy.png", "diag_q.png", "diag_loss.png",
+                              "diag_subgoal.png", "diag_budget.png", "diag_termination.png"])
+    assert png_size(out / "learning_curves.png") == (800, 288)
+    assert png_size(out / "diag_q.png") == (736, 256)  # two nodes log q_mean
+    assert png_size(out / "session.png") == (1008, 240)  # length, return, success
+    assert has_band(out / "learning_curves.png")
+
+
+@pytest.mark.parametrize("args", [["does/not/exist"], ["{tmp}", "--smooth", "0"], ["{tmp}"]])
+def test_cli_rejects_bad_input_with_exit_code_2(tmp_path: Path, args: list[str]) -> None:
+    proc = subprocess.run([sys.executable, str(SCRIPT), *[a.format(tmp=tmp_path) for a in args]],
+                          capture_output=True, text=True, env=script_env(), timeout=120)
+    assert proc.returncode == 2 and proc.stderr.startswith("error:")

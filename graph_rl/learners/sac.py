@@ -1,0 +1,296 @@
+"""Soft actor-critic for one node: config, learner, and stacked updates of several learners.
+
+The learner knows nothing of nodes, goals or hierarchy: it maps flat float32 observations to actions in
+[-1, 1]^act_dim and takes gradient steps on :class:`~graph_rl.replay.ReplayBatch` es. Randomness comes
+only from the two generators it is given (initialisation and exploration), never from global RNGs.
+The update math lives in :mod:`graph_rl.learners.stack`; its docstring states the exact semantics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from graph_rl.learners.networks import StackDims, actor_forward, critic_forward
+from graph_rl.learners.stack import STAT_NAMES, SACStack
+from graph_rl.replay.buffer import ReplayBatch
+
+__all__ = ["SACConfig", "SACLearner", "update_many"]
+
+
+@dataclass(kw_only=True)
+class SACConfig:
+    """Hyperparameters of one SAC learner (defaults follow the original Graph-RL runner)."""
+
+    hidden_layers: list[int] = field(default_factory=lambda: [32, 32])
+    """Hidden ReLU layer widths, shared by actor and both critics."""
+    learning_rate: float = 3e-4
+    """Adam learning rate of actor and critics."""
+    gamma: float = 0.99
+    """Discount per unit of a transition's discount exponent."""
+    tau: float = 0.005
+    """Polyak rate of the target critics, applied after every gradient step."""
+    alpha: float = 0.2
+    """Entropy coefficient; the initial value when ``auto_alpha``."""
+    auto_alpha: bool = False
+    """Tune alpha towards ``target_entropy`` (Haarnoja et al. 2018b, eq. 18)."""
+    target_entropy: float | None = None
+    """Entropy target of auto alpha; ``None`` means ``-act_dim``."""
+    alpha_learning_rate: float = 3e-4
+    """Adam learning rate of log alpha."""
+    force_negative: bool = False
+    """Critic head ``logsigmoid``, so Q <= 0 (for rewards that are never positive, e.g. -1 per step)."""
+
+    def __post_init__(self) -> None:
+        if not all(isinstance(h, int) and h > 0 for h in self.hidden_layers):
+            raise ValueError(f"hidden_layers must be positive ints, got {self.hidden_layers!r}")
+        for name in ("learning_rate", "alpha", "alpha_learning_rate"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if not (0.0 < self.gamma <= 1.0 and 0.0 < self.tau <= 1.0):
+            raise ValueError(f"need 0 < gamma <= 1 and 0 < tau <= 1, got {self.gamma=}, {self.tau=}")
+
+
+class SACLearner:
+    """Tanh-Gaussian actor and twin critics with target copies, trained by :meth:`update`.
+
+    Args:
+        obs_dim, act_dim: flat observation and action widths.
+        config: hyperparameters.
+        init_generator: source of every initial weight.
+        explore_generator: source of all sampling noise (acting and inside updates); must live on
+            ``device``.
+        device: where parameters and computation live.
+    """
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        config: SACConfig,
+        *,
+        init_generator: torch.Generator,
+        explore_generator: torch.Generator,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        if obs_dim < 1 or act_dim < 1:
+            raise ValueError(f"obs_dim and act_dim must be >= 1, got {obs_dim=}, {act_dim=}")
+        self._device = torch.device(device)
+        if explore_generator.device.type != self._device.type:
+            raise ValueError(f"explore_generator is on {explore_generator.device}, learner on {self._device}")
+        self._config = config
+        self._explore = explore_generator
+        self._dims = StackDims(1, int(obs_dim), int(act_dim), tuple(config.hidden_layers))
+        self._stack = SACStack(self._dims, [config], [self._dims], self._device)
+        with torch.no_grad():
+            self._stack.layout.params.init_(self._stack.params, math.log(config.alpha), init_generator)
+            self._stack.target.copy_(self._stack.critic_params)
+        self._n_updates = 0
+        self._n_pending = 0
+        # Host-side input rows for single-observation calls, written through numpy views (no torch op).
+        self._host_in = torch.zeros(1, 1, obs_dim + act_dim)
+        self._host_np = self._host_in.numpy().reshape(-1)
+        self._dev_in = self._host_in if self._device.type == "cpu" else torch.zeros(1, 1, obs_dim + act_dim, device=self._device)
+        self._workspaces: dict[tuple[int, ...], Any] = {}
+
+    @property
+    def obs_dim(self) -> int:
+        return self._dims.obs_dim
+
+    @property
+    def act_dim(self) -> int:
+        return self._dims.act_dim
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    @property
+    def config(self) -> SACConfig:
+        return self._config
+
+    def _input(self, obs: np.ndarray, act: np.ndarray | None = None) -> torch.Tensor:
+        d = self.obs_dim
+        self._host_np[:d] = obs
+        if act is None:
+            width = d
+        else:
+            self._host_np[d:] = act
+            width = d + self.act_dim
+        if self._dev_in is not self._host_in:
+            self._dev_in.copy_(self._host_in)
+        return self._dev_in[..., :width]
+
+    def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        """Action in [-1, 1]^act_dim for one observation; ``tanh(mu)`` when deterministic."""
+        with torch.inference_mode():
+            x = self._input(obs)
+            mu, log_sigma = actor_forward(x, self._stack.actor, self.act_dim)
+            if not deterministic:
+                noise = torch.randn(mu.shape, generator=self._explore, device=self._device)
+                mu = torch.addcmul(mu, log_sigma.exp(), noise)
+            return torch.tanh(mu).view(-1).cpu().numpy()
+
+    propose = act
+
+    def q_value(self, obs: np.ndarray, act: np.ndarray) -> float:
+        """min(Q1, Q2)(obs, act) for one pair (synchronises; for logging and EAT)."""
+        with torch.inference_mode():
+            q = critic_forward(self._input(obs, act), self._stack.critic_detached, self._config.force_negative)
+            return float(q.amin(1).item())
+
+    def q_values(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+        """min(Q1, Q2) for a batch: obs (B, obs_dim), act (B, act_dim) -> (B,), without grad."""
+        with torch.no_grad():
+            x = torch.cat([obs, act], dim=-1).unsqueeze(0)
+            return critic_forward(x, self._stack.critic_detached, self._config.force_negative).amin(1).view(-1)
+
+    def update(self, batch: ReplayBatch) -> None:
+        """One gradient step on ``batch`` (critics, actor, alpha if auto, Polyak); never synchronises."""
+        size = batch.rew.shape[0]
+        obs2 = torch.cat([batch.obs, batch.next_obs]).unsqueeze(0)
+        obs_act = torch.cat([batch.obs, batch.act], dim=1).unsqueeze(0)
+        # Rows [:B] drive the actor loss, rows [B:] the target action (same order in update_many).
+        eps = torch.randn((1, 2 * size, self.act_dim), generator=self._explore, device=self._device)
+        self._n_updates += 1
+        self._n_pending += 1
+        self._stack.update(
+            obs2,
+            obs_act,
+            batch.rew.view(1, -1),
+            batch.done.view(1, -1),
+            batch.discount_exponent.view(1, -1),
+            eps,
+            [self._n_updates],
+        )
+
+    def pop_stats(self) -> dict[str, float]:
+        """Means over the updates since the last call (one device sync); empty if there were none."""
+        if self._n_pending == 0:
+            return {}
+        sums = self._stack.stat_sums[0].tolist()
+        self._stack.stat_sums.zero_()
+        stats = {name: s / self._n_pending for name, s in zip(STAT_NAMES, sums)}
+        if not self._config.auto_alpha:
+            del stats["loss_alpha"]
+        stats["n_updates"] = float(self._n_pending)
+        self._n_pending = 0
+        return stats
+
+    def state_dict(self) -> dict[str, Any]:
+        """Networks, target critics, Adam moments, log alpha, stat sums and counters (tensors/ints)."""
+        pl = self._stack.layout.params
+        params = self._stack.params
+        alpha_at = pl.critic_start - 1
+        return {
+            "obs_dim": self.obs_dim,
+            "act_dim": self.act_dim,
+            "hidden_layers": list(self._dims.hidden),
+            "actor": params[:alpha_at].clone(),
+            "log_alpha": params[alpha_at].clone(),
+            "critic": params[pl.critic_slice].clone(),
+            "target_critic": self._stack.target.clone(),
+            "adam_exp_avg": self._stack.exp_avg.clone(),
+            "adam_exp_avg_sq": self._stack.exp_avg_sq.clone(),
+            "adam_step": self._n_updates,
+            "stat_sums": self._stack.stat_sums[0].clone(),
+            "stat_count": self._n_pending,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output of a learner with the same dimensions."""
+        shape = (state["obs_dim"], state["act_dim"], list(state["hidden_layers"]))
+        if shape != (self.obs_dim, self.act_dim, list(self._dims.hidden)):
+            raise ValueError(f"learner state is for (obs, act, hidden)={shape}, learner has {self._dims}")
+        pl = self._stack.layout.params
+        alpha_at = pl.critic_start - 1
+        with torch.no_grad():
+            params = self._stack.params
+            params[:alpha_at].copy_(state["actor"])
+            params[alpha_at].copy_(state["log_alpha"])
+            params[pl.critic_slice].copy_(state["critic"])
+            self._stack.target.copy_(state["target_critic"])
+            self._stack.exp_avg.copy_(state["adam_exp_avg"])
+            self._stack.exp_avg_sq.copy_(state["adam_exp_avg_sq"])
+            self._stack.stat_sums[0].copy_(state["stat_sums"])
+        self._n_updates = int(state["adam_step"])
+        self._n_pending = int(state["stat_count"])
+
+
+class _Workspace:
+    """A padded stack for a fixed tuple of learners, plus preallocated stacked batch buffers."""
+
+    def __init__(self, learners: Sequence[SACLearner], batch_size: int) -> None:
+        dims = [lrn._dims for lrn in learners]
+        hidden = tuple(max(h) for h in zip(*(d.hidden for d in dims)))
+        self.dims = StackDims(len(dims), max(d.obs_dim for d in dims), max(d.act_dim for d in dims), hidden)
+        device = learners[0].device
+        self.learners = tuple(learners)
+        self.stack = SACStack(self.dims, [lrn.config for lrn in learners], dims, device)
+        self.index = [self.stack.layout.member_index(i, d).to(device) for i, d in enumerate(dims)]
+        n, b, d, a = self.dims.n, batch_size, self.dims.obs_dim, self.dims.act_dim
+        self.obs2 = torch.zeros(n, 2 * b, d, device=device)
+        self.obs_act = torch.zeros(n, b, d + a, device=device)
+        self.eps = torch.zeros(n, 2 * b, a, device=device)
+
+
+def _stackable_key(learner: SACLearner, batch: ReplayBatch) -> tuple[Any, ...]:
+    return (len(learner._dims.hidden), batch.rew.shape[0], learner.device)
+
+
+def update_many(learners: Sequence[SACLearner], batches: Sequence[ReplayBatch]) -> None:
+    """One gradient step per learner, stacked into shared batched ops where possible.
+
+    Learners with the same number of hidden layers, batch size and device are zero-padded to common
+    widths and updated together; the result equals ``learners[i].update(batches[i])`` for each ``i`` up
+    to float rounding of the padded matmuls (exactly where no padding is needed). Others are updated
+    one by one.
+    """
+    if len(learners) != len(batches):
+        raise ValueError(f"got {len(learners)} learners but {len(batches)} batches")
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, (lrn, batch) in enumerate(zip(learners, batches)):
+        groups.setdefault(_stackable_key(lrn, batch), []).append(i)
+    for members in groups.values():
+        group = [learners[i] for i in members]
+        if len(members) == 1 or len({id(lrn) for lrn in group}) < len(group):
+            for i in members:
+                learners[i].update(batches[i])
+        else:
+            _update_stacked(group, [batches[i] for i in members])
+
+
+def _update_stacked(learners: list[SACLearner], batches: list[ReplayBatch]) -> None:
+    size = batches[0].rew.shape[0]
+    key = (*(id(lrn) for lrn in learners), size)
+    ws = learners[0]._workspaces.get(key)
+    if ws is None:
+        ws = learners[0]._workspaces[key] = _Workspace(learners, size)
+    obs_dim, act_dim = ws.dims.obs_dim, ws.dims.act_dim
+    with torch.no_grad():
+        for i, (lrn, batch) in enumerate(zip(learners, batches)):
+            d, a = lrn.obs_dim, lrn.act_dim
+            ws.stack.state.index_copy_(0, ws.index[i], lrn._stack.state)
+            ws.obs2[i, :size, :d].copy_(batch.obs)
+            ws.obs2[i, size:, :d].copy_(batch.next_obs)
+            ws.obs_act[i, :, :d].copy_(batch.obs)
+            ws.obs_act[i, :, obs_dim : obs_dim + a].copy_(batch.act)
+            if a == act_dim:
+                torch.randn((2 * size, a), generator=lrn._explore, device=lrn.device, out=ws.eps[i])
+            else:
+                ws.eps[i, :, :a].copy_(torch.randn((2 * size, a), generator=lrn._explore, device=lrn.device))
+        rew = torch.stack([b.rew for b in batches])
+        done = torch.stack([b.done for b in batches])
+        disc = torch.stack([b.discount_exponent for b in batches])
+    steps = [lrn._n_updates + 1 for lrn in learners]
+    ws.stack.update(ws.obs2, ws.obs_act, rew, done, disc, ws.eps, steps)
+    with torch.no_grad():
+        for i, lrn in enumerate(learners):
+            torch.index_select(ws.stack.state, 0, ws.index[i], out=lrn._stack.state)
+            lrn._n_updates += 1
+            lrn._n_pending += 1

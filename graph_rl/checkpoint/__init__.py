@@ -1,0 +1,24 @@
+"""Checkpoints of the whole training state, and the sources ``--resume`` accepts (local paths, wandb artifacts)."""
+
+from graph_rl.checkpoint.checkpoint import (
+    FORMAT_VERSION,
+    Checkpoint,
+    CheckpointError,
+    find_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from graph_rl.checkpoint.source import ResumeSourceError, WandbSource, parse_resume_source, resolve_resume_source
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "CheckpointError",
+    "find_checkpoint",
+    "load_checkpoint",
+    "save_checkpoint",
+    "ResumeSourceError",
+    "WandbSource",
+    "parse_resume_source",
+    "resolve_resume_source",
+]

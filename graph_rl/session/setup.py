@@ -1,0 +1,216 @@
+"""From what the user asked for to a fully resolved, validated run configuration, touching nothing on disk.
+
+Everything that can fail because of user input (names, JSON, overrides, types, a checkpoint, a resume source)
+fails here, with a one-line :class:`ConfigError` or :class:`CheckpointError`, before a run directory is created.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+import graph_rl
+from graph_rl.config import ConfigError, from_dict, resolve, suggest, to_dict
+from graph_rl.config.graph_params import GraphParams
+from graph_rl.config.run_params import RunParams, WandbParams
+
+__all__ = ["ALGOS", "RunRequest", "RunConfig", "load_params", "resolve_names", "choose_device", "check_env_id", "resume_config"]
+
+ALGOS = ("SAC", "HAC", "HiTS", "EAT")
+AUTO_CUDA_WIDTH = 256
+"""``--device auto`` picks CUDA from this hidden-layer width on: below it, kernel-launch latency dominates the
+tiny matrix products and one CPU thread is faster (the shipped [32, 32] networks train faster on CPU)."""
+RESUME_FIXED_RUN_PARAMS = ("env", "env_kwargs", "seed")
+
+
+@dataclass(kw_only=True)
+class RunRequest:
+    """A training run as asked for on the command line (or from Python)."""
+
+    env: str | None = None
+    algo: str | None = None
+    seed: int | None = None
+    logdir: Path | None = None
+    device: str = "auto"
+    threads: int | None = None
+    run_overrides: list[str] = field(default_factory=list)
+    graph_overrides: list[str] = field(default_factory=list)
+    wandb_overrides: list[str] = field(default_factory=list)
+    resume: str | None = None
+    wandb: str = "disabled"
+    progress: bool | None = None
+    stop_at: int | None = None
+
+
+@dataclass(kw_only=True)
+class RunConfig:
+    """The resolved configuration of a run; ``to_dict`` is what ``config.json`` and checkpoints hold."""
+
+    env: str
+    algo: str
+    run: RunParams
+    graph: GraphParams
+    wandb: WandbParams
+    device: str
+    graph_n_steps: int
+    """``n_steps`` the graph was built with (it sizes replay buffers); fixed for the life of a run."""
+
+    @property
+    def seed(self) -> int:
+        return self.run.seed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "algo": self.algo,
+            "seed": self.run.seed,
+            "device": self.device,
+            "torch_num_threads": self.run.torch_num_threads,
+            "graph_n_steps": self.graph_n_steps,
+            "run_params": to_dict(self.run),
+            "graph_params": to_dict(self.graph),
+            "wandb_params": to_dict(self.wandb),
+            "versions": versions(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str) -> RunConfig:
+        """Rebuild from ``config.json`` data (of a checkpoint at ``where``)."""
+        try:
+            return cls(
+                env=data["env"],
+                algo=data["algo"],
+                run=from_dict(RunParams, data["run_params"], "run_params"),
+                graph=from_dict(GraphParams, data["graph_params"], "graph_params"),
+                wandb=from_dict(WandbParams, data["wandb_params"], "wandb_params"),
+                device=data["device"],
+                graph_n_steps=data["graph_n_steps"],
+            )
+        except KeyError as err:
+            raise ConfigError(f"{where}: config.json lacks {err.args[0]!r}") from None
+        except ConfigError as err:
+            raise ConfigError(f"{where}: config.json does not fit this graph_rl version: {err}") from None
+
+
+def versions() -> dict[str, str]:
+    """Versions that the reproducibility guarantee depends on."""
+    return {
+        "graph_rl": graph_rl.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "gymnasium": gym.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def resolve_names(env: str | None, algo: str | None, data_root: Path) -> tuple[str, str, Path]:
+    """Check ``--env``/``--algo`` against ``data_root/<Env>/<Algo>/``; returns (env, algo, params dir)."""
+    if env is None or algo is None:
+        raise ConfigError(f"--{'env' if env is None else 'algo'}: required unless resuming")
+    envs = sorted(p.name for p in data_root.iterdir() if p.is_dir()) if data_root.is_dir() else []
+    if env not in envs:
+        raise ConfigError(f"--env {env}: unknown environment{suggest(env, envs)} (available: {', '.join(envs) or 'none'})")
+    by_lower = {a.lower(): a for a in ALGOS}
+    if algo.lower() not in by_lower:
+        raise ConfigError(f"--algo {algo}: unknown algorithm{suggest(algo, ALGOS)} (available: {', '.join(ALGOS)})")
+    algo = by_lower[algo.lower()]
+    params_dir = data_root / env / algo
+    if not params_dir.is_dir():
+        shipped = sorted(p.name for p in (data_root / env).iterdir() if p.is_dir())
+        raise ConfigError(f"--algo {algo}: no parameters for {env} in {params_dir} (available: {', '.join(shipped)})")
+    return env, algo, params_dir
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: missing") from None
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: malformed JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object")
+    return data
+
+
+def load_params(request: RunRequest, data_root: Path) -> RunConfig:
+    """Load a fresh run's parameter files and apply the request's overrides, seed and thread count."""
+    env, algo, params_dir = resolve_names(request.env, request.algo, data_root)
+    run_data = _read_json(params_dir / "run_params.json")
+    graph_data = _read_json(params_dir / "graph_params.json")
+    wandb_path = params_dir / "wandb_params.json"
+    wandb_data = _read_json(wandb_path) if wandb_path.is_file() else {}
+    run = resolve(RunParams, run_data, _cli_overrides(request), "run_params")
+    graph = resolve(GraphParams, graph_data, request.graph_overrides, "graph_params")
+    wandb = resolve(WandbParams, wandb_data, request.wandb_overrides, "wandb_params")
+    if graph.algorithm != algo:
+        raise ConfigError(f"{params_dir / 'graph_params.json'}: algorithm is {graph.algorithm!r}, expected {algo!r}")
+    check_env_id(run)
+    device = choose_device(request.device, graph)
+    return RunConfig(env=env, algo=algo, run=run, graph=graph, wandb=wandb, device=device, graph_n_steps=run.n_steps)
+
+
+def _cli_overrides(request: RunRequest) -> list[str]:
+    extra = [f"seed={request.seed}"] if request.seed is not None else []
+    extra += [f"torch_num_threads={request.threads}"] if request.threads is not None else []
+    return [*request.run_overrides, *extra]
+
+
+def resume_config(request: RunRequest, saved: dict[str, Any], where: str) -> RunConfig:
+    """The config of a resumed run: the checkpoint's, with the overrides that keep the run the same run."""
+    config = RunConfig.from_dict(saved, where)
+    for flag, value, saved_value in (("--env", request.env, config.env), ("--algo", request.algo, config.algo)):
+        if value is not None and value.lower() != saved_value.lower():
+            raise ConfigError(f"{flag} {value}: the checkpoint was trained with {saved_value}")
+    if request.graph_overrides:
+        raise ConfigError("--graph_params: the graph of a resumed run is fixed by its checkpoint")
+    run = resolve(RunParams, to_dict(config.run), _cli_overrides(request), "run_params")
+    for key in RESUME_FIXED_RUN_PARAMS:
+        if getattr(run, key) != getattr(config.run, key):
+            raise ConfigError(f"run_params.{key}: cannot change on resume (the checkpoint's RNG and env depend on it)")
+    config.run = run
+    config.wandb = resolve(WandbParams, to_dict(config.wandb), request.wandb_overrides, "wandb_params")
+    check_env_id(config.run)
+    config.device = choose_device(request.device, config.graph)
+    return config
+
+
+def check_env_id(run: RunParams) -> None:
+    """The env id must be registered (``import envs`` registers the Platforms family)."""
+    try:
+        gym.spec(run.env)
+    except gym.error.Error:
+        known = [env_id for env_id in gym.registry if "/" not in env_id]
+        raise ConfigError(f"run_params.env: unknown gymnasium id {run.env!r}{suggest(run.env, known)}") from None
+
+
+def hidden_widths(graph: GraphParams) -> list[int]:
+    return [w for level in graph.level_params_list for w in level.model_kwargs.hidden_layers]
+
+
+def choose_device(requested: str, graph: GraphParams) -> str:
+    """``cpu``/``cuda`` as requested, or for ``auto`` the faster one for these network sizes (announced on stderr)."""
+    if requested not in ("auto", "cpu", "cuda"):
+        raise ConfigError(f"--device {requested}: expected auto, cpu or cuda")
+    cuda = torch.cuda.is_available()
+    if requested == "cuda" and not cuda:
+        raise ConfigError("--device cuda: CUDA is not available (no GPU, or torch built without CUDA)")
+    if requested != "auto":
+        return requested
+    widest = max(hidden_widths(graph), default=0)
+    if cuda and widest >= AUTO_CUDA_WIDTH:
+        device, why = "cuda", f"widest hidden layer {widest} >= {AUTO_CUDA_WIDTH}"
+    elif cuda:
+        device, why = "cpu", f"networks are small (widest hidden layer {widest} < {AUTO_CUDA_WIDTH}), CPU is faster"
+    else:
+        device, why = "cpu", "CUDA is not available"
+    print(f"graph_rl: --device auto picked {device} ({why})", file=sys.stderr)
+    return device

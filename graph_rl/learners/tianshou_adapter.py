@@ -8,9 +8,10 @@ How the adapter drives tianshou (reference: sac_performance.md, gotchas G1-G8):
     * Batches come from our replay buffer and go straight into ``Algorithm._update_with_batch``; the TD target
       ``y = r + (1 - done) * gamma**discount_exponent * target_q(s')`` is computed here from tianshou's own
       target hooks, because tianshou's return computation only knows one scalar gamma.
-    * tianshou samples from the global torch (and, for REDQ subsets and DDPG/TD3 noise, numpy) RNG. Every call
-      that draws runs inside a forked global RNG seeded from ``explore_generator`` (network init: from
-      ``init_generator``), so no global state leaks in or out and runs are reproducible per node.
+    * tianshou samples from the global torch RNG (and numpy's, for REDQ's critic subsets). Every call that draws
+      runs inside a forked global RNG seeded from ``explore_generator`` (network init: from ``init_generator``),
+      so no global state leaks in or out and runs are reproducible per node. DDPG/TD3 acting noise is Gaussian
+      like tianshou's ``GaussianNoise``, but drawn from torch inside that scope.
     * ``state_dict`` adds what tianshou's misses: AutoAlpha's optimiser and the TD3/REDQ delay counters.
 tianshou is imported on first use only: importing it costs seconds, and lean-SAC runs never pay that.
 """
@@ -72,20 +73,25 @@ def _draw_seed(generator: torch.Generator) -> int:
 
 
 @contextlib.contextmanager
-def _global_rng_from(generator: torch.Generator) -> Iterator[None]:
-    """Run the body with the global torch and numpy RNGs seeded from ``generator``, restoring them afterwards."""
+def _global_rng_from(generator: torch.Generator, with_numpy: bool = False) -> Iterator[None]:
+    """Run the body with the global torch (and numpy) RNG seeded from ``generator``, restoring it afterwards.
+
+    numpy only on request: saving and restoring its global state costs about 0.1 ms, and only REDQ draws from it.
+    """
     seed = _draw_seed(generator)
     cuda = generator.device.type == "cuda"
-    np_state = np.random.get_state()
+    np_state = np.random.get_state() if with_numpy else None
     with torch.random.fork_rng(devices=[generator.device.index or 0] if cuda else [], device_type="cuda"):
         torch.default_generator.manual_seed(seed)
         if cuda:
             torch.cuda.default_generators[generator.device.index or 0].manual_seed(seed)
-        np.random.seed(seed % 2**32)
+        if np_state is not None:
+            np.random.seed(seed % 2**32)
         try:
             yield
         finally:
-            np.random.set_state(np_state)
+            if np_state is not None:
+                np.random.set_state(np_state)
 
 
 class _NegativeCritic(torch.nn.Module):
@@ -128,7 +134,6 @@ def _build_algorithm(name: str, obs_dim: int, act_dim: int, cfg: TianshouConfig)
     from tianshou.algorithm.modelfree.redq import REDQPolicy
     from tianshou.algorithm.modelfree.sac import Alpha, AutoAlpha, SACPolicy
     from tianshou.algorithm.optim import AdamOptimizerFactory
-    from tianshou.exploration import GaussianNoise
     from tianshou.utils.net.common import EnsembleLinear, Net
     from tianshou.utils.net.continuous import ContinuousActorDeterministic, ContinuousActorProbabilistic, ContinuousCritic
 
@@ -160,9 +165,7 @@ def _build_algorithm(name: str, obs_dim: int, act_dim: int, cfg: TianshouConfig)
                     subset_size=cfg.subset_size, actor_delay=cfg.actor_delay, alpha=alpha, **common)
     actor = ContinuousActorDeterministic(preprocess_net=Net(state_shape=obs_dim, hidden_sizes=hidden),
                                          action_shape=act_dim, max_action=1.0)
-    noise = GaussianNoise(sigma=cfg.exploration_noise) if cfg.exploration_noise > 0 else None
-    policy = ContinuousDeterministicPolicy(actor=actor, exploration_noise=noise, action_space=space,
-                                           action_scaling=False, action_bound_method=None)
+    policy = ContinuousDeterministicPolicy(actor=actor, action_space=space, action_scaling=False, action_bound_method=None)
     if name == "TD3":
         return TD3(policy=policy, critic=critic(), critic2=critic(), critic2_optim=optim(), policy_noise=cfg.policy_noise,
                    update_actor_freq=cfg.update_actor_freq, noise_clip=cfg.noise_clip, **common)
@@ -239,10 +242,10 @@ class TianshouLearner:
         rng = contextlib.nullcontext() if deterministic else _global_rng_from(self._explore)
         with torch.no_grad(), rng, self._training_step(self.policy, enabled=not deterministic):
             batch = self._obs_batch(x)
-            action = self.policy(batch).act.cpu().numpy()
-            if not deterministic:
-                action = np.clip(self.policy.add_exploration_noise(action, batch), -1.0, 1.0)
-        return action.reshape(-1).astype(np.float32)
+            action = self.policy(batch).act
+            if not deterministic and self._name in ("DDPG", "TD3"):
+                action = (action + self._config.exploration_noise * torch.randn_like(action)).clamp_(-1.0, 1.0)
+        return action.view(-1).cpu().numpy()
 
     propose = act
 
@@ -265,7 +268,7 @@ class TianshouLearner:
     def update(self, batch: ReplayBatch) -> None:
         """One gradient step of the tianshou algorithm on ``batch`` with per-transition discounts."""
         algo = self.algorithm
-        with _global_rng_from(self._explore), self._training_step(self.policy):
+        with _global_rng_from(self._explore, with_numpy=self._name == "REDQ"), self._training_step(self.policy):
             with torch.no_grad():
                 next_batch = self._obs_batch(batch.next_obs)
                 target_q = algo._target_q_compute_value(next_batch, algo._target_q_compute_action(next_batch)).flatten()

@@ -1,0 +1,213 @@
+"""Typed parameters of an agent graph, in the layout of the original's ``graph_params.json``.
+
+``level_params_list[i]`` configures level ``i`` (0 = lowest). Where the original built each level's
+observation/goal specification in env-specific Python factories, the info-hiding spec is plain data
+here (``subtask_spec_params.partial_obs_keys`` / ``goal_keys`` / ``goal_thresholds`` / ``env_goal_key``),
+so a new env needs a JSON file, not code. Values that the original derived at run time keep their
+sentinels: ``max_n_actions = -1`` and ``delta_t_max = -1`` are derived by the builder (reference 4.5, 6.6).
+
+Dropped from the original layout because nothing reads them here: ``subtask_spec_factory``,
+``squash_critics`` and ``reward_normalization`` (all configs leave them off), ``power_aux_reward``
+(it crashed when enabled, reference 7.2 item 9) and ``goal_achievement_threshold`` (replaced by the
+per-key ``goal_thresholds``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from graph_rl.config.schema import ConfigError
+
+__all__ = ["FlatAlgoKwargs", "AlgoKwargs", "ModelKwargs", "SubtaskSpecParams", "LevelParams", "GraphParams"]
+
+
+def _check(ok: bool, path: str, msg: str) -> None:
+    if not ok:
+        raise ConfigError(f"{path}: {msg}")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+@dataclasses.dataclass(kw_only=True)
+class FlatAlgoKwargs:
+    """Hyperparameters of the per-node SAC learner."""
+
+    alpha: float = 0.2
+    """Entropy coefficient (the initial one when ``auto_alpha``)."""
+    gamma: float = 0.99
+    """Discount per transition of this level (per higher-level action, not per env step)."""
+    tau: float = 0.005
+    """Polyak factor of the target critics."""
+    auto_alpha: bool = False
+    """Tune alpha towards ``target_entropy`` (all shipped configs use a fixed alpha)."""
+    target_entropy: float | None = None
+    """Target entropy for ``auto_alpha``; null = -action dim."""
+    alpha_learning_rate: float = 3e-4
+
+    def validate(self, path: str) -> None:
+        _check(self.alpha > 0, _join(path, "alpha"), f"must be > 0, got {self.alpha}")
+        _check(0 < self.gamma <= 1, _join(path, "gamma"), f"must be in (0, 1], got {self.gamma}")
+        _check(0 < self.tau <= 1, _join(path, "tau"), f"must be in (0, 1], got {self.tau}")
+        _check(self.alpha_learning_rate > 0, _join(path, "alpha_learning_rate"), "must be > 0")
+
+
+@dataclasses.dataclass(kw_only=True)
+class AlgoKwargs:
+    """How a level learns: hindsight relabelling, subgoal testing, exploration, replay and schedule."""
+
+    flat_algo_name: str = "SAC"
+    """Learner behind the node; only ``SAC`` ships (other learners register under their own name)."""
+    flat_algo_kwargs: FlatAlgoKwargs = dataclasses.field(default_factory=FlatAlgoKwargs)
+    goal_sampling_strategy: Literal["future", "episode", "final"] = "future"
+    """Where hindsight goals come from within the node episode (HAC) / timed HER (HiTS)."""
+    n_hindsight_goals: int = 4
+    batch_size: int = 128
+    grad_steps_per_env_step: float = 1.0
+    """Gradient steps per env step (every level counts env steps, like the original)."""
+    testing_fraction: float = 0.3
+    """Probability that an action subgoal-tests the child (ignored by nodes without children)."""
+    fully_random_fraction: float = 0.1
+    """Probability of a uniformly random action during training (never in a tested sub-hierarchy)."""
+    bootstrap_testing_transitions: bool = True
+    """If false, testing-penalty transitions are terminal."""
+    learning_starts: int = 0
+    """No gradient steps before this many env steps."""
+    child_failure_penalty: float | None = None
+    """Reward of a testing transition; null = -max_n_actions of the level (HiTS lower levels: -1)."""
+    buffer_size: int | None = None
+    """Replay capacity; null = derived from n_steps like the original runner (reference 6.4)."""
+    buffer_size_factor: float = 1.0
+    deterministic_subgoal_testing: bool = True
+    """A subgoal-tested sub-hierarchy really acts deterministically (the HAC paper's intent; the original
+    never did, reference 3.6). False reproduces the original: tested children keep exploring."""
+
+    def validate(self, path: str) -> None:
+        _check(self.n_hindsight_goals >= 0, _join(path, "n_hindsight_goals"), "must be >= 0")
+        _check(self.batch_size > 0, _join(path, "batch_size"), "must be > 0")
+        _check(self.grad_steps_per_env_step >= 0, _join(path, "grad_steps_per_env_step"), "must be >= 0")
+        for name in ("testing_fraction", "fully_random_fraction"):
+            value = getattr(self, name)
+            _check(0 <= value <= 1, _join(path, name), f"must be in [0, 1], got {value}")
+        _check(self.learning_starts >= 0, _join(path, "learning_starts"), "must be >= 0")
+        _check(self.buffer_size is None or self.buffer_size > 0, _join(path, "buffer_size"), "must be > 0")
+        _check(self.buffer_size_factor > 0, _join(path, "buffer_size_factor"), "must be > 0")
+
+
+@dataclasses.dataclass(kw_only=True)
+class ModelKwargs:
+    """Networks of the level's learner (actor and twin critics share the layout)."""
+
+    learning_rate: float = 3e-4
+    hidden_layers: list[int] = dataclasses.field(default_factory=lambda: [32, 32])
+    force_negative: bool = False
+    """Critics output -softplus(.) <= 0 (right for -1/0 rewards; reference 5.2)."""
+
+    def validate(self, path: str) -> None:
+        _check(self.learning_rate > 0, _join(path, "learning_rate"), "must be > 0")
+        _check(all(h > 0 for h in self.hidden_layers), _join(path, "hidden_layers"), "sizes must be > 0")
+
+
+@dataclasses.dataclass(kw_only=True)
+class SubtaskSpecParams:
+    """What a level sees and pursues (info hiding), its budget and its auxiliary rewards."""
+
+    partial_obs_keys: list[str] | None = None
+    """Keys of the env's ``observation`` dict this level sees; null = all."""
+    goal_keys: list[str] | None = None
+    """Partial-observation keys that form this level's goals; null = all partial keys."""
+    goal_thresholds: dict[str, float] = dataclasses.field(default_factory=dict)
+    """Per goal key: achieved iff the L2 distance is below it. Every goal key needs one."""
+    env_goal_key: str | None = None
+    """The top level: partial-observation key whose value is the env's achieved goal."""
+    max_n_actions: int | None = -1
+    """Action budget per node episode: -1 = derived (reference 6.6), null = unlimited."""
+    delta_t_max: float | None = None
+    """HiTS levels: longest timed subgoal in env steps; -1 = episode length / budget of the level above."""
+    delta_t_min: float = 0.0
+    """HiTS levels: shortest timed subgoal in env steps."""
+    weight_delta_t_ach_aux: float = 0.0
+    """Parent of a HiTS level: aux reward -w * T / delta_t_max per emitted timed subgoal."""
+    env_reward_weight: float = 0.0
+    """Aux reward: this weight times the env rewards collected while an action ran."""
+    constant_failure_return: bool = False
+    """On env end without success, add -4 per unused action of the budget (reference 3.1)."""
+    learn_goal_ach_thresholds: bool = False
+    """This level also chooses the achievement thresholds of its (timed) child's goals."""
+    goal_tol_rew: float = 0.0
+    """With ``learn_goal_ach_thresholds``: aux reward -goal_tol_rew * mean(chosen thresholds)."""
+    max_goal_thresholds: dict[str, float] = dataclasses.field(default_factory=dict)
+    """Upper bound per goal key of learnt thresholds (default 1.0 per key)."""
+
+    def validate(self, path: str) -> None:
+        if self.partial_obs_keys is not None and self.goal_keys is not None:
+            extra = sorted(set(self.goal_keys) - set(self.partial_obs_keys))
+            _check(not extra, _join(path, "goal_keys"), f"{extra} not in partial_obs_keys")
+        if self.goal_keys is not None:
+            extra = sorted(set(self.goal_thresholds) - set(self.goal_keys))
+            _check(not extra, _join(path, "goal_thresholds"), f"{extra} are not goal keys")
+        for key, thr in self.goal_thresholds.items():
+            _check(thr > 0, _join(path, f"goal_thresholds.{key}"), f"must be > 0, got {thr}")
+        n = self.max_n_actions
+        _check(n is None or n == -1 or n > 0, _join(path, "max_n_actions"), f"must be -1, null or > 0, got {n}")
+        d = self.delta_t_max
+        _check(d is None or d == -1 or d > 0, _join(path, "delta_t_max"), f"must be -1, null or > 0, got {d}")
+        _check(self.delta_t_min >= 0, _join(path, "delta_t_min"), "must be >= 0")
+        if d is not None and d > 0:
+            _check(self.delta_t_min <= d, _join(path, "delta_t_min"), "must be <= delta_t_max")
+
+
+@dataclasses.dataclass(kw_only=True)
+class LevelParams:
+    """Everything about one level."""
+
+    algo_kwargs: AlgoKwargs = dataclasses.field(default_factory=AlgoKwargs)
+    model_kwargs: ModelKwargs = dataclasses.field(default_factory=ModelKwargs)
+    subtask_spec_params: SubtaskSpecParams = dataclasses.field(default_factory=SubtaskSpecParams)
+
+
+@dataclasses.dataclass(kw_only=True)
+class GraphParams:
+    """An agent: which algorithm, how many levels, and each level's parameters (index 0 = lowest)."""
+
+    algorithm: Literal["SAC", "HAC", "HiTS"]
+    n_layers: int
+    level_params_list: list[LevelParams]
+
+    def validate(self, path: str) -> None:
+        _check(self.n_layers >= 1, _join(path, "n_layers"), f"must be >= 1, got {self.n_layers}")
+        _check(
+            len(self.level_params_list) == self.n_layers,
+            _join(path, "level_params_list"),
+            f"has {len(self.level_params_list)} entries but n_layers is {self.n_layers}",
+        )
+        if self.algorithm == "SAC":
+            _check(self.n_layers == 1, _join(path, "n_layers"), "SAC is flat: n_layers must be 1")
+        if self.algorithm == "HiTS":
+            _check(self.n_layers >= 2, _join(path, "n_layers"), "HiTS needs at least 2 levels")
+        top = len(self.level_params_list) - 1
+        for i, level in enumerate(self.level_params_list):
+            spec = level.subtask_spec_params
+            where = _join(path, f"level_params_list[{i}].subtask_spec_params")
+            timed = self.algorithm == "HiTS" and i < top
+            if timed:
+                _check(spec.delta_t_max is not None, _join(where, "delta_t_max"), "HiTS levels need delta_t_max")
+                _check(
+                    spec.delta_t_max != -1 or i == top - 1,
+                    _join(where, "delta_t_max"),
+                    "-1 (derived) is only allowed right below the top level",
+                )
+            else:
+                _check(spec.delta_t_max is None, _join(where, "delta_t_max"), "only HiTS levels below the top have one")
+            if i == top:
+                _check(spec.env_goal_key is not None, _join(where, "env_goal_key"), "the top level needs the env goal key")
+            if self.algorithm == "HAC" and 0 < i < top:
+                _check(spec.max_n_actions != -1, _join(where, "max_n_actions"), "-1 is only allowed at level 0 and the top")
+            if spec.learn_goal_ach_thresholds:
+                _check(
+                    self.algorithm == "HiTS" and i > 0,
+                    _join(where, "learn_goal_ach_thresholds"),
+                    "only a level above a HiTS level can choose its child's thresholds",
+                )

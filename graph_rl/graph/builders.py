@@ -1,0 +1,234 @@
+"""Builders: a :class:`GraphParams` + an env -> a wired :class:`Graph` (the original's graph classes
+and runner factories, reference 1.7 and 6.4-6.6).
+
+* ``SAC``: one leaf node with the env subtask = flat SAC + hindsight goals (reference 3.8).
+* ``HAC``: ``n`` shortest-path levels under an env-subtask root.
+* ``HiTS``: timed-goal (HiTS) levels under an HAC root with the env subtask.
+
+Derived values, as in the original: the top level's ``max_n_actions = -1`` is the episode length;
+HAC level 0's ``-1`` is ``episode length / product of the higher budgets``; HiTS ``delta_t_max = -1``
+(right below the top) is ``episode length / top budget``; default ``child_failure_penalty`` is
+``-max_n_actions`` of the level (HiTS levels: -1); default replay capacities follow reference 6.4.
+Each level's random streams are ``node/<name>/{init,explore,replay,her,policy}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from graph_rl.algorithms import HAC, Algorithm, HiTS
+from graph_rl.config import ConfigError
+from graph_rl.config.graph_params import GraphParams, LevelParams
+from graph_rl.graph.graph import Graph
+from graph_rl.learners import SACConfig
+from graph_rl.learners.tianshou_adapter import LEARNER_NAMES, make_learner
+from graph_rl.nodes import Node
+from graph_rl.replay import ReplayBuffer
+from graph_rl.rng import RngRegistry
+from graph_rl.spaces import DictLayout, UnitMap, box_bounds
+from graph_rl.subtasks import (
+    AuxReward, DeltaTAchReward, EnvGoalSubtask, EnvReward, PartialObs, ShortestPathSubtask, Subtask, TimedGoalSubtask,
+)
+
+__all__ = ["EnvSpec", "build_graph"]
+
+_DEFAULT_N_STEPS = 100_000
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    """What the builders need from a goal env with dict observations."""
+
+    obs_layout: DictLayout
+    goal_bounds: tuple[np.ndarray, np.ndarray]
+    action_bounds: tuple[np.ndarray, np.ndarray]
+    max_episode_length: int
+    compute_reward: Callable[..., Any]
+
+    @classmethod
+    def from_env(cls, env: gym.Env) -> EnvSpec:
+        space = env.observation_space
+        if not isinstance(space, gym.spaces.Dict) or not {"observation", "desired_goal"} <= set(space.spaces):
+            raise ConfigError("env: needs a Dict observation space with 'observation' and 'desired_goal'")
+        length = getattr(env.unwrapped, "max_episode_length", None)
+        if length is None and env.spec is not None:
+            length = env.spec.max_episode_steps
+        if length is None:
+            raise ConfigError("env: unknown episode length (no max_episode_length, no spec.max_episode_steps)")
+        return cls(
+            obs_layout=DictLayout.from_space(space["observation"]),
+            goal_bounds=box_bounds(space["desired_goal"], "desired_goal"),
+            action_bounds=box_bounds(env.action_space, "action_space"),
+            max_episode_length=int(length),
+            compute_reward=env.unwrapped.compute_reward,
+        )
+
+
+def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: RngRegistry, device: str) -> Any:
+    flat, model = level.algo_kwargs.flat_algo_kwargs, level.model_kwargs
+    config = SACConfig(
+        hidden_layers=list(model.hidden_layers), learning_rate=model.learning_rate, gamma=flat.gamma, tau=flat.tau,
+        alpha=flat.alpha, auto_alpha=flat.auto_alpha, target_entropy=flat.target_entropy,
+        alpha_learning_rate=flat.alpha_learning_rate, force_negative=model.force_negative,
+    )
+    return make_learner(
+        level.algo_kwargs.flat_algo_name, obs_dim, act_dim, config, init_generator=rng.torch(f"node/{name}/init", device),
+        explore_generator=rng.torch(f"node/{name}/explore", device), device=device,
+    )
+
+
+def build_graph(
+    algo: str, env: gym.Env, params: GraphParams, rng: RngRegistry, *, device: str = "cpu", n_steps: int | None = None
+) -> Graph:
+    """Build the agent ``algo`` ("SAC", "HAC" or "HiTS") for ``env`` from ``params``.
+
+    Args:
+        n_steps: planned env steps of the run (default replay capacities scale with it).
+
+    Raises:
+        ConfigError: naming the dotted parameter path of any inconsistency.
+    """
+    if algo not in ("SAC", "HAC", "HiTS"):
+        raise ConfigError(f"algorithm: unknown {algo!r} (choose SAC, HAC or HiTS)")
+    if params.algorithm != algo:
+        raise ConfigError(f"algorithm: parameters are for {params.algorithm!r}, asked to build {algo!r}")
+    return _Builder(algo, EnvSpec.from_env(env), params, rng, device, n_steps).build()
+
+
+class _Builder:
+    def __init__(
+        self, algo: str, env: EnvSpec, params: GraphParams, rng: RngRegistry, device: str, n_steps: int | None
+    ) -> None:
+        self.algo, self.env, self.params, self.rng, self.device = algo, env, params, rng, device
+        self.n_steps = _DEFAULT_N_STEPS if n_steps is None else int(n_steps)
+        self.levels = params.level_params_list
+        self.top = len(self.levels) - 1
+        self.budgets = self._budgets()
+
+    def path(self, i: int, section: str, key: str) -> str:
+        return f"level_params_list[{i}].{section}.{key}"
+
+    def name(self, i: int) -> str:
+        if self.algo == "SAC":
+            return "sac_0"
+        return f"hits_{i}" if self.algo == "HiTS" and i < self.top else f"hac_{i}"
+
+    def _budgets(self) -> list[float | None]:
+        """Resolved ``max_n_actions`` per level (None = unlimited; timed levels have none)."""
+        raw = [lv.subtask_spec_params.max_n_actions for lv in self.levels]
+        length = self.env.max_episode_length
+        out: list[float | None] = [None if n == -1 else n for n in raw]
+        if raw[self.top] == -1:
+            out[self.top] = length
+        if self.algo == "HAC" and self.top > 0 and raw[0] == -1:
+            higher = out[1:]
+            if any(n is None for n in higher):
+                raise ConfigError(f"{self.path(0, 'subtask_spec_params', 'max_n_actions')}: -1 needs finite budgets above")
+            out[0] = length / math.prod(higher)
+        if self.algo == "HiTS":
+            out[: self.top] = [None] * self.top
+        return out
+
+    def partial(self, i: int) -> PartialObs:
+        keys = self.levels[i].subtask_spec_params.partial_obs_keys
+        try:
+            return PartialObs(self.env.obs_layout, keys)
+        except KeyError as err:
+            raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'partial_obs_keys')}: {err.args[0]}") from None
+
+    def subtask(self, i: int, child: Subtask | None) -> Subtask:
+        spec = self.levels[i].subtask_spec_params
+        aux: list[AuxReward] = []
+        if spec.weight_delta_t_ach_aux and isinstance(child, TimedGoalSubtask):
+            index = child.parent_action_layout.slices["delta_t_ach"].start
+            aux.append(DeltaTAchReward(spec.weight_delta_t_ach_aux, index))
+        if spec.env_reward_weight:
+            aux.append(EnvReward(spec.env_reward_weight))
+        partial = self.partial(i)
+        if i == self.top:
+            try:
+                return EnvGoalSubtask(
+                    partial, spec.env_goal_key, self.env.goal_bounds, self.env.compute_reward, self.budgets[i], aux,
+                    spec.constant_failure_return,
+                )
+            except (KeyError, ValueError) as err:
+                raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'env_goal_key')}: {err.args[0]}") from None
+        goal_keys = list(partial.keys) if spec.goal_keys is None else spec.goal_keys
+        missing = [k for k in goal_keys if k not in spec.goal_thresholds]
+        if missing:
+            raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'goal_thresholds')}: no threshold for {missing}")
+        if self.algo != "HiTS":
+            return ShortestPathSubtask(
+                partial, goal_keys, spec.goal_thresholds, self.budgets[i], aux, spec.constant_failure_return
+            )
+        delta_t_max = spec.delta_t_max
+        if delta_t_max == -1:
+            if self.budgets[self.top] is None:
+                raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'delta_t_max')}: -1 needs a top-level budget")
+            delta_t_max = self.env.max_episode_length / self.budgets[self.top]
+        return TimedGoalSubtask(
+            partial, goal_keys, spec.goal_thresholds, delta_t_max, spec.delta_t_min, self.rng.numpy(f"node/{self.name(i)}/her"), aux,
+        )
+
+    def capacity(self, i: int) -> int:
+        algo = self.levels[i].algo_kwargs
+        if algo.buffer_size is not None:
+            return algo.buffer_size
+        per_step = 1.0
+        if self.algo == "HAC" or self.algo == "SAC" or i == self.top:
+            budgets = [self.env.max_episode_length if b is None else b for b in self.budgets[i:]]
+            per_step = math.prod(budgets) / self.env.max_episode_length
+        return max(1, int(algo.buffer_size_factor * self.n_steps * per_step) * (algo.n_hindsight_goals + 1))
+
+    def penalty(self, i: int) -> float:
+        algo = self.levels[i].algo_kwargs
+        if algo.child_failure_penalty is not None:
+            return algo.child_failure_penalty
+        if self.algo == "HiTS" and i < self.top:
+            return -1.0
+        if self.budgets[i] is None:
+            raise ConfigError(f"{self.path(i, 'algo_kwargs', 'child_failure_penalty')}: required without a budget")
+        return -float(self.budgets[i])
+
+    def algorithm(self, i: int, subtask: Subtask, action_layout: tuple[np.ndarray, np.ndarray], child: Subtask | None) -> Algorithm:
+        level, name = self.levels[i], self.name(i)
+        if level.algo_kwargs.flat_algo_name not in LEARNER_NAMES:
+            raise ConfigError(
+                f"{self.path(i, 'algo_kwargs', 'flat_algo_name')}: unknown {level.algo_kwargs.flat_algo_name!r} "
+                f"(known: {', '.join(LEARNER_NAMES)})"
+            )
+        action_map = UnitMap(*action_layout)
+        learner = _learner(name, subtask.obs_dim, action_map.dim, level, self.rng, self.device)
+        buffer = ReplayBuffer(
+            self.capacity(i), subtask.obs_dim, action_map.dim, self.rng.numpy(f"node/{name}/replay"), self.device
+        )
+        args = (subtask, action_map, learner, buffer, level.algo_kwargs, self.rng.numpy(f"node/{name}/policy"),
+                self.rng.numpy(f"node/{name}/her"))
+        if isinstance(subtask, TimedGoalSubtask):
+            columns = child.parent_action_layout.slices["goal"] if isinstance(child, TimedGoalSubtask) else None
+            try:
+                return HiTS(*args, child_failure_penalty=self.penalty(i), hindsight_columns=columns)
+            except ValueError as err:
+                raise ConfigError(f"{self.path(i, 'algo_kwargs', 'goal_sampling_strategy')}: {err}") from None
+        return HAC(*args, child_failure_penalty=self.penalty(i) if i > 0 else -1.0)
+
+    def build(self) -> Graph:
+        child_node: Node | None = None
+        for i in range(len(self.levels)):
+            child = child_node.subtask if child_node is not None else None
+            subtask = self.subtask(i, child)
+            if child is None:
+                bounds = self.env.action_bounds
+            else:
+                bounds = (child.parent_action_layout.low, child.parent_action_layout.high)
+            node = Node(self.name(i), subtask, self.algorithm(i, subtask, bounds, child))
+            if child_node is not None:
+                node.add_child(child_node)
+            child_node = node
+        return Graph(child_node)

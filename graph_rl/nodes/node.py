@@ -1,0 +1,247 @@
+"""A node: one level of the agent = policy (acts) + subtask (judges) + algorithm (learns).
+
+Vocabulary. An *activation* of a node is one pursuit of the goal its parent handed down (for the
+root: the whole episode); it is the node's episode. During an activation the node emits *actions*:
+a leaf's action is an env action and lasts one step; an inner node's action is its child's goal and
+lasts until the child returns control. The node keeps one :class:`Activation` record per activation
+on a stack, and inside it the one :class:`PendingAction` still running: pushed when the node acts,
+closed when control comes back (the original kept eight parallel LIFO lists instead).
+
+Subgoal testing (HAC): an action may flag its child's whole sub-hierarchy as tested; the flag is
+inherited downwards until the flagging node regains control. With ``deterministic_subgoal_testing``
+(default) a tested sub-hierarchy really acts deterministically, without random actions, as the HAC
+paper intends; the original never did (its policy read a key no algorithm set, reference 3.6), and
+switching the flag off reproduces that.
+
+EAT plugs in through ``interruption_hook``: called every env step while this node's action runs
+(the node waits on a child), it may end that action early; the node then emits a fresh one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from graph_rl.algorithms import Algorithm, Transition
+from graph_rl.nodes.policy import AlgorithmPolicy, Policy
+from graph_rl.subtasks import Goal, Outcome, Subtask
+
+__all__ = ["Node", "Activation", "PendingAction", "InterruptionHook", "Feedback"]
+
+Feedback = tuple[bool, np.ndarray]
+"""What a child tells its parent on returning control: (goal achieved, hindsight action)."""
+
+
+class InterruptionHook(Protocol):
+    """Called every env step while the node's action runs; True ends that action now."""
+
+    def __call__(self, node: Node, env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool) -> bool: ...
+
+
+@dataclasses.dataclass(slots=True)
+class PendingAction:
+    """The action a node is running: emitted at ``t0``, closed when control returns."""
+
+    obs: np.ndarray
+    action: np.ndarray
+    child: int
+    t0: int
+    test_child: bool
+    env_return: float = 0.0
+
+
+@dataclasses.dataclass(slots=True)
+class Activation:
+    """One pursuit of a goal (the node's episode)."""
+
+    goal: Goal
+    deterministic: bool
+    n_actions: int = 0
+    ret: float = 0.0
+    pending: PendingAction | None = None
+    last: Outcome | None = None
+    next_obs: np.ndarray | None = None
+    next_env_obs: object = None
+
+
+class Node:
+    """One level of the graph.
+
+    Args:
+        name: unique name (metrics keys, RNG stream names, checkpoints).
+        subtask: observation, goal, reward and termination of this level.
+        algorithm: learning and exploration of this level; its ``action_map`` is the node's action space.
+        policy: chooses the edge and the action; default :class:`AlgorithmPolicy`.
+        interruption_hook: optional per-step check that can end the running action (EAT).
+    """
+
+    def __init__(
+        self, name: str, subtask: Subtask, algorithm: Algorithm, policy: Policy | None = None, *,
+        interruption_hook: InterruptionHook | None = None,
+    ) -> None:
+        self.name = name
+        self.subtask = subtask
+        self.algorithm = algorithm
+        self.policy: Policy = policy if policy is not None else AlgorithmPolicy(algorithm)
+        self.interruption_hook = interruption_hook
+        self.children: list[Node] = []
+        self.parents: list[Node] = []
+        self._stack: list[Activation] = []
+        self._reset_metrics()
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r}, children={[c.name for c in self.children]})"
+
+    def add_child(self, child: Node) -> Node:
+        """Wire an edge; the child's goal space must be this node's action space. Returns the child."""
+        layout = child.subtask.parent_action_layout
+        if layout is None:
+            raise ValueError(f"{child.name}: its subtask takes no goal from a parent")
+        amap = self.algorithm.action_map
+        if layout.dim != amap.dim or not (np.allclose(layout.low, amap.low) and np.allclose(layout.high, amap.high)):
+            raise ValueError(f"{self.name} -> {child.name}: action space does not match the child's goal space")
+        self.children.append(child)
+        child.parents.append(self)
+        return child
+
+    @property
+    def current(self) -> Activation:
+        """The innermost running activation."""
+        return self._stack[-1]
+
+    @property
+    def active(self) -> bool:
+        return bool(self._stack)
+
+    # --- forward pass ---------------------------------------------------------------------------
+
+    def begin(self, parent_action: np.ndarray | None, env_obs: Mapping[str, Any], step: int, deterministic: bool) -> None:
+        """Start an activation with the parent's action as goal (None at the root)."""
+        self._stack.append(Activation(goal=self.subtask.start(parent_action, env_obs, step), deterministic=deterministic))
+
+    def act(self, env_obs: Mapping[str, Any], step: int, testing: bool) -> PendingAction:
+        """Emit the next action of the current activation."""
+        run = self._stack[-1]
+        obs = run.next_obs if run.next_env_obs is env_obs else self.subtask.observe(env_obs, run.goal, step)
+        deterministic = testing or (run.deterministic and self.algorithm.params.deterministic_subgoal_testing)
+        child, unit = self.policy(obs, deterministic)
+        test_child = bool(self.children) and not testing and (run.deterministic or self.algorithm.draw_test_flag())
+        run.pending = PendingAction(obs, self.algorithm.action_map.from_unit(unit), child, step, test_child)
+        return run.pending
+
+    # --- backward passes ------------------------------------------------------------------------
+
+    def wants_interrupt(self, env_obs: Mapping[str, Any], ep_step: int, total_step: int, testing: bool) -> bool:
+        """While waiting on a child: must the running action end now (hook, or own activation over)?"""
+        run = self._stack[-1]
+        hook = self.interruption_hook is not None and self.interruption_hook(
+            self, env_obs, ep_step=ep_step, total_step=total_step, testing=testing
+        )
+        return bool(hook) or self.subtask.finished(env_obs, run.goal, ep_step)
+
+    def close(
+        self, env_obs: Mapping[str, Any], step: int, terminated: bool, env_done: bool, feedback: Feedback | None
+    ) -> Outcome:
+        """Close the pending action: score it and hand the transition to the algorithm."""
+        run = self._stack[-1]
+        pending = run.pending
+        run.n_actions += 1
+        out = self.subtask.evaluate(
+            env_obs, run.goal, step, run.n_actions, pending.action, pending.env_return, terminated, env_done
+        )
+        self.algorithm.add(Transition(
+            obs=pending.obs, action=pending.action, reward=out.reward, new_obs=out.new_obs, achieved=out.achieved,
+            done=out.done, achieved_goal=out.achieved_goal, t0=pending.t0, t1=step, env_return=pending.env_return,
+            test_child=pending.test_child, child_achieved=True if feedback is None else feedback[0],
+            child_hindsight=None if feedback is None else feedback[1],
+        ))
+        run.ret += out.reward
+        run.pending = None
+        run.last = out
+        run.next_obs, run.next_env_obs = out.new_obs, env_obs
+        return out
+
+    def end(self, step: int, store: bool) -> Feedback | None:
+        """End the current activation (right after :meth:`close`); returns the feedback for the parent."""
+        run = self._stack.pop()
+        self.algorithm.end_episode(store)
+        last = run.last
+        self._n_activations += 1
+        self._n_achieved += int(last.achieved)
+        self._n_actions += run.n_actions
+        self._return_sum += run.ret
+        if self.subtask.max_n_actions is not None:
+            self._budget_sum += run.n_actions / self.subtask.max_n_actions
+        if run.goal.duration is not None:
+            self._duration_sum += run.goal.duration
+        if self.subtask.parent_action_layout is None:
+            return None
+        return last.achieved, self.subtask.hindsight_action(run.goal, last.achieved_goal, step)
+
+    # --- episodes, metrics, state ---------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Drop any running activation (start of an episode) and the previous episode's metrics."""
+        self._stack.clear()
+        self.algorithm.episode.clear()
+        self.algorithm.pop_episode_metrics()
+        self._reset_metrics()
+
+    def _reset_metrics(self) -> None:
+        self._n_activations = self._n_achieved = self._n_actions = 0
+        self._return_sum = self._budget_sum = self._duration_sum = 0.0
+
+    def episode_metrics(self) -> dict[str, float]:
+        """This episode's per-activation means (success rate, return, budget use, ...) and counts."""
+        n = self._n_activations
+        out = {"n_activations": float(n), "n_actions": float(self._n_actions)}
+        if n:
+            out["success_rate"] = self._n_achieved / n
+            out["return"] = self._return_sum / n
+            if self.subtask.max_n_actions is not None:
+                out["budget_use"] = self._budget_sum / n
+            if self._duration_sum:
+                out["goal_duration"] = self._duration_sum / n
+        out.update(self.algorithm.pop_episode_metrics())
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "algorithm": self.algorithm.state_dict(),
+            "stack": [_activation_state(run) for run in self._stack],
+            "metrics": [self._n_activations, self._n_achieved, self._n_actions, self._return_sum,
+                        self._budget_sum, self._duration_sum],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.algorithm.load_state_dict(state["algorithm"])
+        self._stack = [_activation_from_state(s) for s in state["stack"]]
+        (self._n_activations, self._n_achieved, self._n_actions, self._return_sum,
+         self._budget_sum, self._duration_sum) = state["metrics"]
+
+
+def _activation_state(run: Activation) -> dict[str, Any]:
+    pending = None
+    if run.pending is not None:
+        p = run.pending
+        pending = {"obs": p.obs.tolist(), "action": p.action.tolist(), "child": p.child, "t0": p.t0,
+                   "test_child": p.test_child, "env_return": p.env_return}
+    goal = {"desired": run.goal.desired.tolist(), "t0": run.goal.t0, "duration": run.goal.duration}
+    return {"goal": goal, "deterministic": run.deterministic, "n_actions": run.n_actions, "ret": run.ret,
+            "pending": pending}
+
+
+def _activation_from_state(state: dict[str, Any]) -> Activation:
+    g = state["goal"]
+    goal = Goal(desired=np.asarray(g["desired"], dtype=np.float32), t0=g["t0"], duration=g["duration"])
+    pending = None
+    if state["pending"] is not None:
+        p = dict(state["pending"])
+        p["obs"] = np.asarray(p["obs"], dtype=np.float32)
+        p["action"] = np.asarray(p["action"], dtype=np.float32)
+        pending = PendingAction(**p)
+    return Activation(goal=goal, deterministic=state["deterministic"], n_actions=state["n_actions"],
+                      ret=state["ret"], pending=pending)

@@ -1,0 +1,117 @@
+"""Shortest-path subtask (HAC): reach the parent's goal in as few actions as possible.
+
+Reward -1 per action, 0 for the action after which the goal is achieved (reference 3.1), plus aux
+rewards. The activation ends when the goal is achieved or the action budget ``max_n_actions`` is
+spent. The node sees only ``partial_obs_keys`` of the env observation plus the desired goal; its goal
+is the ``goal_keys`` part of that partial observation, achieved when every key is within its L2
+threshold.
+
+``constant_failure_return`` reproduces the original exactly (-4 per unused action when the env ends
+without success; it does not fire on budget exhaustion, reference 7.2 item 14).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from graph_rl.spaces import DictLayout
+from graph_rl.subtasks.aux_rewards import AuxReward
+from graph_rl.subtasks.base import Goal, GoalCriterion, Outcome, PartialObs, Subtask
+
+__all__ = ["ShortestPathSubtask"]
+
+_FAILURE_RETURN_PER_ACTION = -4.0  # the original's hard-coded 0.3 * (-10) - 1
+
+
+class ShortestPathSubtask(Subtask):
+    """Reach a goal handed down by the parent (info-hiding dict spec).
+
+    Args:
+        partial_obs: the visible part of the env observation.
+        goal_keys: partial-observation keys that form the goal (and the parent's action).
+        thresholds: per goal key achievement threshold.
+        max_n_actions: budget per activation (None = unlimited).
+        aux_rewards: auxiliary terms.
+        constant_failure_return: see module docstring.
+    """
+
+    def __init__(
+        self, partial_obs: PartialObs, goal_keys: Sequence[str], thresholds: Mapping[str, float],
+        max_n_actions: float | None, aux_rewards: Sequence[AuxReward] = (), constant_failure_return: bool = False,
+    ) -> None:
+        super().__init__(aux_rewards)
+        self.partial = partial_obs
+        self.goal_layout = partial_obs.layout.sub(goal_keys)
+        self.goal_index = partial_obs.layout.indices(goal_keys)
+        self.criterion = GoalCriterion(self.goal_layout, thresholds)
+        self.max_n_actions = max_n_actions
+        self.constant_failure_return = constant_failure_return
+        self.goal_slice = slice(partial_obs.dim, partial_obs.dim + self.goal_layout.dim)
+        self.obs_dim = partial_obs.dim + self.goal_layout.dim
+        self.parent_action_layout: DictLayout | None = self.goal_layout
+
+    def start(self, parent_action: np.ndarray | None, env_obs: Mapping[str, Any], step: int) -> Goal:
+        if parent_action is None:
+            raise ValueError("a shortest-path subtask needs a goal from its parent")
+        return Goal(desired=np.array(parent_action, dtype=np.float32), t0=step)
+
+    def achieved_goal(self, partial: np.ndarray) -> np.ndarray:
+        """The goal-space point the node is at."""
+        return partial[self.goal_index]
+
+    def is_achieved(self, achieved: np.ndarray, desired: np.ndarray) -> np.ndarray:
+        """Vectorised achievement test."""
+        return self.criterion(achieved, desired)
+
+    def observe(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> np.ndarray:
+        return np.concatenate([self.partial(env_obs), goal.desired])
+
+    def finished(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> bool:
+        return bool(self.is_achieved(self.achieved_goal(self.partial(env_obs)), goal.desired))
+
+    def evaluate(
+        self, env_obs: Mapping[str, Any], goal: Goal, step: int, n_actions: int, action: np.ndarray,
+        env_return: float, terminated: bool, env_done: bool,
+    ) -> Outcome:
+        partial = self.partial(env_obs)
+        achieved_goal = self.achieved_goal(partial)
+        achieved = bool(self.is_achieved(achieved_goal, goal.desired))
+        reward = 0.0 if achieved else -1.0
+        if self.aux_rewards:
+            reward += float(self.aux(action[None], np.array([env_return], dtype=np.float32))[0])
+        if self.constant_failure_return and env_done and not achieved and self.max_n_actions is not None:
+            reward += (self.max_n_actions - n_actions) * _FAILURE_RETURN_PER_ACTION
+        ended = achieved or (self.max_n_actions is not None and n_actions >= self.max_n_actions)
+        return Outcome(
+            reward=reward, achieved=achieved, ended=ended, done=self._done(achieved, terminated),
+            achieved_goal=achieved_goal, new_obs=np.concatenate([partial, goal.desired]),
+        )
+
+    def _done(self, achieved: bool, terminated: bool) -> bool:
+        # Env time-outs and budget exhaustion are bootstrapped (bootstrap_end_of_episode, reference 3.5).
+        return achieved
+
+    def hindsight_action(self, goal: Goal, achieved_goal: np.ndarray, step: int) -> np.ndarray:
+        return achieved_goal.astype(np.float32, copy=True)
+
+    def relabel(
+        self, achieved_goals: np.ndarray, desired_goals: np.ndarray, actions: np.ndarray, env_returns: np.ndarray,
+        time_up: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        achieved = np.asarray(self.is_achieved(achieved_goals, desired_goals), dtype=bool)
+        rewards = np.where(achieved, 0.0, -1.0).astype(np.float32)
+        if self.aux_rewards:
+            rewards += self.aux(actions, env_returns)
+        return rewards, achieved
+
+    def render(self, goal: Goal, step: int) -> dict[str, Any] | None:
+        if "position" not in self.goal_layout.slices:
+            return None
+        return {
+            "position": goal.desired[self.goal_layout.slices["position"]].copy(),
+            "time_left": None,
+            "tolerance": self.criterion.thresholds["position"],
+        }

@@ -1,0 +1,146 @@
+"""Timed-goal subtask (HiTS): be at the parent's goal exactly when the desired time has passed.
+
+A timed subgoal ``(g, delta)`` emitted at step ``t0`` asks the node to be in ``g`` exactly
+``T = unconvert(delta)`` env steps later, ``T`` in ``[delta_t_min, delta_t_max]`` (reference 4.1).
+Times are normalised to [-1, 1] by ``convert(T) = 2T / delta_t_max - 1``. The node observes its
+partial observation, ``g`` and the *remaining* time ``convert(T - e)``, ``e = t - t0`` (not clipped:
+the final observation can dip slightly below -1, as in the original).
+
+After each step: the deadline has passed iff ``T - e <= 0``; then the activation ends, the learning
+target stops bootstrapping, and the reward is 1 iff the goal is achieved at that moment (0 otherwise,
+being early earns nothing; reference 4.2). The parent's hindsight action is the goal actually reached
+paired with the time that really elapsed, ``convert(e - U)``, ``U ~ Uniform[0, 1)`` from the node's
+``her`` stream: every duration that would have expired exactly at this step is equally likely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from graph_rl.spaces import DictLayout
+from graph_rl.subtasks.aux_rewards import AuxReward
+from graph_rl.subtasks.base import Goal, GoalCriterion, Outcome, PartialObs, Subtask
+
+__all__ = ["TimedGoalSubtask", "TimeScale"]
+
+
+class TimeScale:
+    """The map between env steps and the normalised time in [-1, 1]."""
+
+    def __init__(self, delta_t_max: float) -> None:
+        if delta_t_max <= 0:
+            raise ValueError(f"delta_t_max must be > 0, got {delta_t_max}")
+        self.delta_t_max = float(delta_t_max)
+
+    def convert(self, steps: np.ndarray | float) -> np.ndarray | float:
+        """Env steps -> [-1, 1]."""
+        return 2.0 * steps / self.delta_t_max - 1.0
+
+    def unconvert(self, delta: np.ndarray | float) -> np.ndarray | float:
+        """[-1, 1] -> env steps."""
+        return (delta + 1.0) / 2.0 * self.delta_t_max
+
+
+class TimedGoalSubtask(Subtask):
+    """Reach a timed subgoal (info-hiding dict spec).
+
+    The parent's action layout is ``{"delta_t_ach": [convert(delta_t_min), 1], "goal": goal box}``,
+    flattened in sorted key order (time first), as in the original.
+
+    Args:
+        partial_obs: the visible part of the env observation.
+        goal_keys: partial-observation keys that form the goal.
+        thresholds: per goal key achievement threshold.
+        delta_t_max: longest subgoal duration in env steps.
+        delta_t_min: shortest subgoal duration in env steps.
+        rng: the node's ``her`` stream (for the hindsight time draw).
+        aux_rewards: auxiliary terms.
+    """
+
+    max_n_actions = None
+
+    def __init__(
+        self, partial_obs: PartialObs, goal_keys: Sequence[str], thresholds: Mapping[str, float], delta_t_max: float,
+        delta_t_min: float, rng: np.random.Generator, aux_rewards: Sequence[AuxReward] = (),
+    ) -> None:
+        super().__init__(aux_rewards)
+        self.partial = partial_obs
+        self.goal_layout = partial_obs.layout.sub(goal_keys)
+        self.goal_index = partial_obs.layout.indices(goal_keys)
+        self.criterion = GoalCriterion(self.goal_layout, thresholds)
+        self.time = TimeScale(delta_t_max)
+        self.delta_t_min = float(delta_t_min)
+        self.rng = rng
+        self.goal_slice = slice(partial_obs.dim, partial_obs.dim + self.goal_layout.dim)
+        self.time_index = self.goal_slice.stop
+        self.obs_dim = self.time_index + 1
+        self.parent_action_layout = DictLayout({
+            "delta_t_ach": (np.array([self.time.convert(self.delta_t_min)]), np.array([1.0])),
+            "goal": (self.goal_layout.low, self.goal_layout.high),
+        })
+        self._time_slot = self.parent_action_layout.slices["delta_t_ach"].start
+        self._goal_slot = self.parent_action_layout.slices["goal"]
+
+    def start(self, parent_action: np.ndarray | None, env_obs: Mapping[str, Any], step: int) -> Goal:
+        if parent_action is None:
+            raise ValueError("a timed-goal subtask needs a timed goal from its parent")
+        duration = float(self.time.unconvert(float(parent_action[self._time_slot])))
+        return Goal(desired=np.array(parent_action[self._goal_slot], dtype=np.float32), t0=step, duration=duration)
+
+    def remaining(self, goal: Goal, step: int) -> float:
+        """Env steps left until the deadline (negative once past it)."""
+        return goal.duration - (step - goal.t0)
+
+    def observe(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> np.ndarray:
+        time = np.array([self.time.convert(self.remaining(goal, step))], dtype=np.float32)
+        return np.concatenate([self.partial(env_obs), goal.desired, time])
+
+    def finished(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> bool:
+        return self.remaining(goal, step) <= 0
+
+    def evaluate(
+        self, env_obs: Mapping[str, Any], goal: Goal, step: int, n_actions: int, action: np.ndarray,
+        env_return: float, terminated: bool, env_done: bool,
+    ) -> Outcome:
+        partial = self.partial(env_obs)
+        achieved_goal = partial[self.goal_index]
+        time_up = self.remaining(goal, step) <= 0
+        achieved = time_up and bool(self.criterion(achieved_goal, goal.desired))
+        reward = 1.0 if achieved else 0.0
+        if self.aux_rewards:
+            reward += float(self.aux(action[None], np.array([env_return], dtype=np.float32))[0])
+        time = np.array([self.time.convert(self.remaining(goal, step))], dtype=np.float32)
+        return Outcome(
+            reward=reward, achieved=achieved, ended=time_up, done=time_up, achieved_goal=achieved_goal,
+            new_obs=np.concatenate([partial, goal.desired, time]),
+        )
+
+    def hindsight_action(self, goal: Goal, achieved_goal: np.ndarray, step: int) -> np.ndarray:
+        out = np.empty(self.parent_action_layout.dim, dtype=np.float32)
+        out[self._time_slot] = self.time.convert((step - goal.t0) - self.rng.random())
+        out[self._goal_slot] = achieved_goal
+        return out
+
+    def relabel(
+        self, achieved_goals: np.ndarray, desired_goals: np.ndarray, actions: np.ndarray, env_returns: np.ndarray,
+        time_up: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if time_up is None:
+            raise ValueError("timed relabelling needs the time_up mask")
+        achieved = np.asarray(time_up, dtype=bool) & np.asarray(self.criterion(achieved_goals, desired_goals), dtype=bool)
+        rewards = achieved.astype(np.float32)
+        if self.aux_rewards:
+            rewards += self.aux(actions, env_returns)
+        return rewards, achieved
+
+    def render(self, goal: Goal, step: int) -> dict[str, Any] | None:
+        if "position" not in self.goal_layout.slices:
+            return None
+        return {
+            "position": goal.desired[self.goal_layout.slices["position"]].copy(),
+            "time_left": float(self.remaining(goal, step)),
+            "tolerance": self.criterion.thresholds["position"],
+        }

@@ -5,7 +5,9 @@ from graph_rl.checkpoint.checkpoint import (
     Checkpoint,
     CheckpointError,
     find_checkpoint,
+    list_checkpoints,
     load_checkpoint,
+    remove_checkpoints,
     save_checkpoint,
 )
 from graph_rl.checkpoint.source import ResumeSourceError, WandbSource, parse_resume_source, resolve_resume_source
@@ -15,7 +17,9 @@ __all__ = [
     "Checkpoint",
     "CheckpointError",
     "find_checkpoint",
+    "list_checkpoints",
     "load_checkpoint",
+    "remove_checkpoints",
     "save_checkpoint",
     "ResumeSourceError",
     "WandbSource",

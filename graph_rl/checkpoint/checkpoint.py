@@ -28,7 +28,16 @@ import torch
 import graph_rl
 from graph_rl.checkpoint.codec import decode, encode
 
-__all__ = ["FORMAT_VERSION", "Checkpoint", "CheckpointError", "save_checkpoint", "load_checkpoint", "find_checkpoint"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "CheckpointError",
+    "save_checkpoint",
+    "load_checkpoint",
+    "find_checkpoint",
+    "list_checkpoints",
+    "remove_checkpoints",
+]
 
 FORMAT_VERSION = 1
 META_FILE = "checkpoint.json"
@@ -118,6 +127,33 @@ def save_checkpoint(root: Path, step: int, state: Mapping[str, Any], config: Map
     os.replace(pointer, root / LATEST_FILE)
     _fsync_dir(root)
     return final
+
+
+def list_checkpoints(root: Path) -> list[tuple[int, Path]]:
+    """``(step, dir)`` of every complete checkpoint under ``root``, oldest first."""
+    found = []
+    for path in root.glob("step-*") if root.is_dir() else []:
+        suffix = path.name[len("step-") :]
+        if suffix.isdigit() and (path / META_FILE).is_file():
+            found.append((int(suffix), path))
+    return sorted(found)
+
+
+def remove_checkpoints(root: Path, *, keep_last: int | None = None, after_step: int | None = None) -> None:
+    """Delete all but the ``keep_last`` newest checkpoints, and/or those after ``after_step``.
+
+    ``after_step`` serves a rewind: resuming a run from an older checkpoint abandons the later ones.
+    The checkpoint ``latest`` points to is never deleted.
+    """
+    found = list_checkpoints(root)
+    pointer = root / LATEST_FILE
+    latest = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else None
+    doomed = [path for step, path in found if after_step is not None and step > after_step]
+    if keep_last is not None:
+        doomed += [path for _, path in found[: max(len(found) - keep_last, 0)]]
+    for path in doomed:
+        if path.name != latest and path.exists():
+            shutil.rmtree(path)
 
 
 def find_checkpoint(path: Path) -> Path:

@@ -44,6 +44,8 @@ class RunParams:
     """Deterministic episodes per test block; 0 disables testing."""
     model_save_frequency: int | None = None
     """Checkpoint at the first episode end after every multiple of this many env steps; null = only at the end."""
+    keep_checkpoints: int | None = 3
+    """How many of the newest checkpoints stay on disk (older ones are deleted); null = keep all."""
     success_reward: float | None = 0.0
     """An episode succeeds if any step's env reward equals this value; null = no success metric."""
     seed: int = 0
@@ -59,6 +61,7 @@ class RunParams:
         _positive(path, "test_frequency", self.test_frequency)
         _positive(path, "n_test_episodes", self.n_test_episodes, allow_zero=True)
         _positive(path, "model_save_frequency", self.model_save_frequency, allow_none=True)
+        _positive(path, "keep_checkpoints", self.keep_checkpoints, allow_none=True)
         _positive(path, "seed", self.seed, allow_zero=True)
         _positive(path, "torch_num_threads", self.torch_num_threads)
 

@@ -25,7 +25,14 @@ import gymnasium as gym
 import torch
 from tqdm import tqdm
 
-from graph_rl.checkpoint import Checkpoint, CheckpointError, load_checkpoint, resolve_resume_source, save_checkpoint
+from graph_rl.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    remove_checkpoints,
+    resolve_resume_source,
+    save_checkpoint,
+)
 from graph_rl.checkpoint.source import ApiFactory
 from graph_rl.config import ConfigError
 from graph_rl.config.run_params import RunParams
@@ -87,6 +94,7 @@ class PreparedRun:
         if self.append:
             for name in LOG_FILES:
                 truncate_after_step(self.run_dir / name, step)
+            self._rewind_checkpoints(step)
         _write_json_atomic(self.run_dir / "config.json", config)
         logger = self.session.logger
         self._add_sinks(logger, purge_step=step + 1 if self.checkpoint else None)
@@ -102,6 +110,16 @@ class PreparedRun:
             logger.close()
             if self._tmp is not None:
                 self._tmp.cleanup()
+
+    def _rewind_checkpoints(self, step: int) -> None:
+        """Resuming in place from an older checkpoint abandons the later ones: point ``latest`` back, drop them."""
+        assert self.checkpoint is not None
+        root = self.run_dir / "checkpoints"
+        if self.checkpoint.path.parent.resolve() == root.resolve():
+            pointer = root / ".latest.tmp"
+            pointer.write_text(self.checkpoint.path.name + "\n", encoding="utf-8")
+            os.replace(pointer, root / "latest")
+            remove_checkpoints(root, after_step=step)
 
     def _start_wandb(self, config: dict[str, Any]) -> Any:
         if self.wandb_mode == "disabled":
@@ -126,9 +144,11 @@ class PreparedRun:
     def _checkpoint_fn(self, config: dict[str, Any], wandb_sink: Any) -> Callable[[int, dict[str, Any]], Path]:
         root = self.run_dir / "checkpoints"
         meta = {"algo": self.config.algo, "env": self.config.env, "seed": self.config.seed}
+        keep = self.config.run.keep_checkpoints
 
         def checkpoint(step: int, state: dict[str, Any]) -> Path:
             path = save_checkpoint(root, step, state, config)
+            remove_checkpoints(root, keep_last=keep)
             if wandb_sink is not None:
                 wandb_sink.log_checkpoint(path, step, {**meta, "env_step": step})
             return path

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +61,8 @@ class RunConfig:
     device: str
     graph_n_steps: int
     """``n_steps`` the graph was built with (it sizes replay buffers); fixed for the life of a run."""
+    device_note: str = ""
+    """Why ``--device auto`` picked ``device`` (empty when the device was given explicitly)."""
 
     @property
     def seed(self) -> int:
@@ -154,8 +155,10 @@ def load_params(request: RunRequest, data_root: Path) -> RunConfig:
     if graph.algorithm != algo:
         raise ConfigError(f"{params_dir / 'graph_params.json'}: algorithm is {graph.algorithm!r}, expected {algo!r}")
     check_env_id(run)
-    device = choose_device(request.device, graph)
-    return RunConfig(env=env, algo=algo, run=run, graph=graph, wandb=wandb, device=device, graph_n_steps=run.n_steps)
+    device, note = choose_device(request.device, graph)
+    return RunConfig(
+        env=env, algo=algo, run=run, graph=graph, wandb=wandb, device=device, device_note=note, graph_n_steps=run.n_steps
+    )
 
 
 def _cli_overrides(request: RunRequest) -> list[str]:
@@ -179,7 +182,7 @@ def resume_config(request: RunRequest, saved: dict[str, Any], where: str) -> Run
     config.run = run
     config.wandb = resolve(WandbParams, to_dict(config.wandb), request.wandb_overrides, "wandb_params")
     check_env_id(config.run)
-    config.device = choose_device(request.device, config.graph)
+    config.device, config.device_note = choose_device(request.device, config.graph)
     return config
 
 
@@ -196,15 +199,15 @@ def hidden_widths(graph: GraphParams) -> list[int]:
     return [w for level in graph.level_params_list for w in level.model_kwargs.hidden_layers]
 
 
-def choose_device(requested: str, graph: GraphParams) -> str:
-    """``cpu``/``cuda`` as requested, or for ``auto`` the faster one for these network sizes (announced on stderr)."""
+def choose_device(requested: str, graph: GraphParams) -> tuple[str, str]:
+    """(device, why): ``cpu``/``cuda`` as requested, or for ``auto`` the faster one for these network sizes."""
     if requested not in ("auto", "cpu", "cuda"):
         raise ConfigError(f"--device {requested}: expected auto, cpu or cuda")
     cuda = torch.cuda.is_available()
     if requested == "cuda" and not cuda:
         raise ConfigError("--device cuda: CUDA is not available (no GPU, or torch built without CUDA)")
     if requested != "auto":
-        return requested
+        return requested, ""
     widest = max(hidden_widths(graph), default=0)
     if cuda and widest >= AUTO_CUDA_WIDTH:
         device, why = "cuda", f"widest hidden layer {widest} >= {AUTO_CUDA_WIDTH}"
@@ -212,5 +215,4 @@ def choose_device(requested: str, graph: GraphParams) -> str:
         device, why = "cpu", f"networks are small (widest hidden layer {widest} < {AUTO_CUDA_WIDTH}), CPU is faster"
     else:
         device, why = "cpu", "CUDA is not available"
-    print(f"graph_rl: --device auto picked {device} ({why})", file=sys.stderr)
-    return device
+    return device, f"--device auto picked {device}: {why}"

@@ -72,3 +72,15 @@ def test_bad_checkpoints_give_one_line_errors(tmp_path: Path, damage: str) -> No
     with pytest.raises(CheckpointError, match=expected) as info:
         load_checkpoint(target)
     assert "\n" not in str(info.value)
+
+
+def test_remove_checkpoints_keeps_newest_and_latest(tmp_path: Path) -> None:
+    from graph_rl.checkpoint import list_checkpoints, remove_checkpoints
+
+    for step in (10, 20, 30, 40):
+        save_checkpoint(tmp_path, step, _state(step), {})
+    remove_checkpoints(tmp_path, keep_last=2)
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [30, 40]
+    (tmp_path / "latest").write_text("step-30\n")
+    remove_checkpoints(tmp_path, after_step=25)
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [30]

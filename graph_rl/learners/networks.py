@@ -1,30 +1,41 @@
 """SAC networks as views into one flat parameter buffer, stacked over ``n`` learners.
 
 Why flat: at [32, 32] / batch 512 an update is dominated by per-op dispatch, not FLOPs. With every
-parameter of a learner living in one contiguous buffer, Adam and Polyak are a handful of whole-buffer
-ops, and copying a learner in or out of a stacked update is a single index op.
+parameter of a learner in one contiguous buffer, Adam and Polyak are a handful of whole-buffer ops, and
+copying a learner in or out of a stacked update is a single index op.
 
-Why stacked: ``update_many`` trains several learners in one set of batched matmuls. Member ``i`` of a
-stack owns slice ``i`` of every parameter; smaller learners are zero-padded. Padding is exact: padded
-inputs are zero and padded weights start at zero, so their gradients (and Adam steps) stay zero. A
-single learner is simply a stack of one with no padding.
+Why stacked: ``update_many`` trains several learners with one set of batched matmuls. Member ``i`` owns
+slice ``i`` of every parameter; smaller learners are zero-padded. Padding is exact: padded inputs are
+zero and padded weights start at zero, so their gradients (and Adam steps) stay zero. A single learner
+is a stack of one without padding.
 
-Layout (parameter-major, each parameter contiguous):
-    actor layer l: weight (n, in, out), bias (n, 1, out); the head's out = [mu (act) | log_sigma (act)]
-    log_alpha:     (n, 1)
-    critic layer l: weight (2n, in, out), bias (2n, 1, out); member i's twins are rows 2i, 2i+1;
-                    the first layer's in = [obs | act]
+Layout (parameter-major, each parameter contiguous; R = rows of a batch):
+    actor hidden l: weight (n, in, out), bias (n, 1, out)
+    actor head:     weight (n, 2 act, h), bias (n, 2 act, 1)   rows [mu | log_sigma]; transposed so the
+                    head is a (2 act x h) @ (h x R) product (a thin-output matmul is ~5x slower on CPU)
+    log_alpha:      (n, 1)
+    critic hidden l: weight (2n, in, out), bias (2n, 1, out)   member i's twins are 2i, 2i+1; the first
+                    layer's input is [obs | act]
+    critic head:    weight (2n, 1, h), bias (2n, 1, 1)
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-__all__ = ["StackDims", "ParamLayout", "actor_forward", "critic_forward"]
+__all__ = ["LOG_SIGMA_MAX", "LOG_SIGMA_MIN", "ParamLayout", "StackDims", "actor_forward", "critic_forward", "hidden_forward"]
+
+# The original clamps sigma = exp(.) to [1e-3, 6]; clamping log_sigma instead gives the same values and
+# gradients without a log in the log-probability.
+LOG_SIGMA_MIN = math.log(1e-3)
+LOG_SIGMA_MAX = math.log(6.0)
+MU_BOUND = 3.0
 
 
 @dataclass(frozen=True)
@@ -36,131 +47,122 @@ class StackDims:
     act_dim: int
     hidden: tuple[int, ...]
 
-    def actor_sizes(self) -> list[int]:
-        return [self.obs_dim, *self.hidden, 2 * self.act_dim]
 
-    def critic_sizes(self) -> list[int]:
-        return [self.obs_dim + self.act_dim, *self.hidden, 1]
+class Entry(NamedTuple):
+    kind: str  # "actor", "log_alpha" or "critic"
+    layer: int  # 0 .. len(hidden); len(hidden) is the head
+    part: str  # "w", "b" or ""
+    shape: tuple[int, ...]
+    offset: int
+    fan_in: int
 
 
 class ParamLayout:
-    """Offsets of every parameter in the flat buffer of a stack.
-
-    ``entries`` lists ``(kind, layer, part, shape, offset)`` with kind in {"actor", "log_alpha",
-    "critic"} and part in {"w", "b", ""}. The actor and log_alpha come first, the critic last, so
-    the critic (the only part with a Polyak target) is the tail slice ``critic_slice``.
-    """
+    """Offsets of every parameter in the flat buffer of a stack (actor, log_alpha, then critic)."""
 
     def __init__(self, dims: StackDims) -> None:
         self.dims = dims
-        self.entries: list[tuple[str, int, str, tuple[int, ...], int]] = []
-        offset = 0
-
-        def add(kind: str, layer: int, part: str, shape: tuple[int, ...]) -> None:
-            nonlocal offset
-            self.entries.append((kind, layer, part, shape, offset))
-            offset += math.prod(shape)
-
-        n = dims.n
-        sizes = dims.actor_sizes()
+        self.entries: list[Entry] = []
+        n, a, hidden = dims.n, dims.act_dim, dims.hidden
+        self._offset = 0
+        sizes = [dims.obs_dim, *hidden]
         for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            add("actor", layer, "w", (n, fan_in, fan_out))
-            add("actor", layer, "b", (n, 1, fan_out))
-        add("log_alpha", 0, "", (n, 1))
-        self.critic_start = offset
-        sizes = dims.critic_sizes()
+            self._add("actor", layer, "w", (n, fan_in, fan_out), fan_in)
+            self._add("actor", layer, "b", (n, 1, fan_out), fan_in)
+        self._add("actor", len(hidden), "w", (n, 2 * a, sizes[-1]), sizes[-1])
+        self._add("actor", len(hidden), "b", (n, 2 * a, 1), sizes[-1])
+        self._add("log_alpha", 0, "", (n, 1), 0)
+        self.critic_start = self._offset
+        sizes = [dims.obs_dim + a, *hidden]
         for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            add("critic", layer, "w", (2 * n, fan_in, fan_out))
-            add("critic", layer, "b", (2 * n, 1, fan_out))
-        self.size = offset
+            self._add("critic", layer, "w", (2 * n, fan_in, fan_out), fan_in)
+            self._add("critic", layer, "b", (2 * n, 1, fan_out), fan_in)
+        self._add("critic", len(hidden), "w", (2 * n, 1, sizes[-1]), sizes[-1])
+        self._add("critic", len(hidden), "b", (2 * n, 1, 1), sizes[-1])
+        self.size = self._offset
         self.critic_slice = slice(self.critic_start, self.size)
+        self.log_alpha_offset = next(e.offset for e in self.entries if e.kind == "log_alpha")
+
+    def _add(self, kind: str, layer: int, part: str, shape: tuple[int, ...], fan_in: int) -> None:
+        self.entries.append(Entry(kind, layer, part, shape, self._offset, fan_in))
+        self._offset += math.prod(shape)
 
     def views(self, flat: torch.Tensor, kind: str, start: int = 0) -> list[torch.Tensor]:
-        """Views of ``kind``'s parameters in ``flat`` (whose element 0 sits at layout offset ``start``)."""
+        """Views [w0, b0, w1, b1, ...] of ``kind`` in ``flat`` (whose element 0 is layout offset ``start``)."""
         return [
-            flat[off - start : off - start + math.prod(shape)].view(shape)
-            for k, _, _, shape, off in self.entries
-            if k == kind
+            flat[e.offset - start : e.offset - start + math.prod(e.shape)].view(e.shape)
+            for e in self.entries
+            if e.kind == kind
         ]
 
     def init_(self, flat: torch.Tensor, log_alpha: float, generator: torch.Generator) -> None:
-        """PyTorch's default Linear init, U(-1/sqrt(fan_in), +1/sqrt(fan_in)), drawn from ``generator``.
+        """PyTorch's default Linear init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn from ``generator``.
 
-        Draws happen on the generator's device in layout order (actor, then both critics at once),
-        so a learner's initial weights depend only on its generator state.
+        Draws happen on the generator's device in layout order (both critics at once), so a learner's
+        initial weights depend only on its generator state.
         """
-        for kind, _, part, shape, off in self.entries:
-            target = flat[off : off + math.prod(shape)]
-            if kind == "log_alpha":
+        for e in self.entries:
+            target = flat[e.offset : e.offset + math.prod(e.shape)]
+            if e.kind == "log_alpha":
                 target.fill_(log_alpha)
                 continue
-            fan_in = shape[1] if part == "w" else self._fan_in(kind, off)
-            bound = 1.0 / math.sqrt(fan_in)
+            bound = 1.0 / math.sqrt(e.fan_in)
             draw = torch.rand(target.numel(), generator=generator, device=generator.device)
             target.copy_(draw.mul_(2.0 * bound).sub_(bound))
-
-    def _fan_in(self, kind: str, bias_offset: int) -> int:
-        previous = [e for e in self.entries if e[0] == kind and e[4] < bias_offset]
-        return previous[-1][3][1]
 
     def member_index(self, member: int, sub: StackDims) -> np.ndarray:
         """Positions in this layout of every element of a one-member layout ``sub`` placed at ``member``.
 
-        The result is ordered like ``ParamLayout(sub)``'s flat buffer, so ``flat[idx] = sub_flat``
-        copies a learner in and ``flat[idx]`` copies it back out.
+        Ordered like ``ParamLayout(sub)``'s buffer: ``flat[idx] = sub_flat`` copies a learner in and
+        ``flat[idx]`` copies it out. Observation and action parts are padded separately, so the critic
+        input [obs | act] and the actor head rows [mu | log_sigma] keep their meaning.
         """
-        d, s = self.dims, sub
-        obs_act_in = np.concatenate([np.arange(s.obs_dim), d.obs_dim + np.arange(s.act_dim)])
-        mu_ls_out = np.concatenate([np.arange(s.act_dim), d.act_dim + np.arange(s.act_dim)])
-        sub_layout = ParamLayout(sub)
+        d = self.dims
+        obs_act = np.concatenate([np.arange(sub.obs_dim), d.obs_dim + np.arange(sub.act_dim)])
+        mu_sigma = np.concatenate([np.arange(sub.act_dim), d.act_dim + np.arange(sub.act_dim)])
         parts = []
-        for (kind, layer, part, shape, off), sub_entry in zip(self.entries, sub_layout.entries):
-            sub_shape = sub_entry[3]
-            rows = np.array([member]) if kind != "critic" else 2 * member + np.arange(2)
-            axes = [rows] + [np.arange(k) for k in sub_shape[1:]]
-            last = len(sub_shape) - 1
-            if kind == "actor" and layer == len(d.hidden):
-                axes[last] = mu_ls_out
-            if kind == "critic" and layer == 0 and part == "w":
-                axes[1] = obs_act_in
-            strides = np.cumprod((shape[1:] + (1,))[::-1])[::-1]
+        for e, sub_e in zip(self.entries, ParamLayout(sub).entries):
+            rows = 2 * member + np.arange(2) if e.kind == "critic" else np.array([member])
+            axes = [rows] + [np.arange(k) for k in sub_e.shape[1:]]
+            if e.kind == "actor" and e.layer == len(d.hidden):
+                axes[1] = mu_sigma
+            if e.kind == "critic" and e.layer == 0 and e.part == "w":
+                axes[1] = obs_act
+            strides = np.cumprod((e.shape[1:] + (1,))[::-1])[::-1]
             grid = np.ix_(*axes)
-            parts.append((off + sum(ax * st for ax, st in zip(grid, strides))).reshape(-1))
+            parts.append((e.offset + sum(ax * st for ax, st in zip(grid, strides))).reshape(-1))
         return np.concatenate(parts)
 
 
-def _mlp(x: torch.Tensor, params: list[torch.Tensor]) -> torch.Tensor:
-    """ReLU MLP over a stack: x (m, R, in) with params [w (m, in, out), b (m, 1, out), ...]."""
-    last = len(params) - 2
-    for i in range(0, len(params), 2):
-        x = torch.baddbmm(params[i + 1], x, params[i])
-        if i < last:
-            x = torch.relu(x)
-    return x
+def hidden_forward(x: torch.Tensor, params: list[torch.Tensor], outs: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+    """ReLU hidden layers over a stack: x (m, R, in) -> activations [(m, R, h1), ...] (into ``outs``)."""
+    acts = []
+    for i in range(0, len(params) - 2, 2):
+        x = torch.baddbmm(params[i + 1], x, params[i], out=None if outs is None else outs[i // 2])
+        x.relu_()
+        acts.append(x)
+    return acts
+
+
+def head_forward(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Transposed output layer: h (m, R, hid) -> (m, out, R)."""
+    return torch.baddbmm(b, w, h.transpose(1, 2), out=out)
 
 
 def actor_forward(obs: torch.Tensor, params: list[torch.Tensor], act_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mu, log_sigma) for obs (n, R, obs_dim), both (n, R, act_dim), clamped as in the original.
-
-    The original clamps mu to [-3, 3] and sigma = exp(.) to [1e-3, 6]; we clamp log_sigma to
-    [log 1e-3, log 6] instead, which gives the same values and gradients without a log later.
-    """
-    head = _mlp(obs, params)
-    mu, log_sigma = head.split(act_dim, dim=-1)
-    return mu.clamp(-3.0, 3.0), log_sigma.clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+    """Clamped (mu, log_sigma), each (n, act, R), for obs (n, R, obs_dim)."""
+    head = head_forward(hidden_forward(obs, params)[-1], params[-2], params[-1])
+    mu, log_sigma = head[:, :act_dim], head[:, act_dim:]
+    return mu.clamp(-MU_BOUND, MU_BOUND), log_sigma.clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
 
 
 def critic_forward(x: torch.Tensor, params: list[torch.Tensor], force_negative: bool) -> torch.Tensor:
-    """Both critics of every member: x (n, R, obs+act) -> q (n, 2, R).
+    """Both critics of every member: x (n, R, obs + act) -> q (n, 2, R).
 
-    The force-negative head is ``logsigmoid`` (as in the original's NegativeNetwork): Q < 0 everywhere,
-    with a non-vanishing gradient for very negative values.
+    The force-negative head is ``logsigmoid`` (as in the original's NegativeNetwork): Q <= 0 everywhere
+    with a gradient that does not vanish for very negative values.
     """
     n, rows, width = x.shape
     x2 = x.unsqueeze(1).expand(n, 2, rows, width).reshape(2 * n, rows, width)
-    q = _mlp(x2, params).view(n, 2, rows)
-    return torch.nn.functional.logsigmoid(q) if force_negative else q
-
-
-LOG_SIGMA_MIN = math.log(1e-3)
-LOG_SIGMA_MAX = math.log(6.0)
+    q = head_forward(hidden_forward(x2, params)[-1], params[-2], params[-1]).view(n, 2, rows)
+    return F.logsigmoid(q) if force_negative else q

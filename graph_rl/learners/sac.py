@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from graph_rl.learners.networks import StackDims, actor_forward, critic_forward
-from graph_rl.learners.stack import STAT_NAMES, SACStack
+from graph_rl.learners.stack import STAT_NAMES, SACStack, UpdateBuffers
 from graph_rl.replay.buffer import ReplayBatch
 
 __all__ = ["SACConfig", "SACLearner", "update_many"]
@@ -47,8 +47,8 @@ class SACConfig:
     """Critic head ``logsigmoid``, so Q <= 0 (for rewards that are never positive, e.g. -1 per step)."""
 
     def __post_init__(self) -> None:
-        if not all(isinstance(h, int) and h > 0 for h in self.hidden_layers):
-            raise ValueError(f"hidden_layers must be positive ints, got {self.hidden_layers!r}")
+        if not self.hidden_layers or not all(isinstance(h, int) and h > 0 for h in self.hidden_layers):
+            raise ValueError(f"hidden_layers must be a non-empty list of positive ints, got {self.hidden_layers!r}")
         for name in ("learning_rate", "alpha", "alpha_learning_rate"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
@@ -141,33 +141,23 @@ class SACLearner:
     def q_value(self, obs: np.ndarray, act: np.ndarray) -> float:
         """min(Q1, Q2)(obs, act) for one pair (synchronises; for logging and EAT)."""
         with torch.inference_mode():
-            q = critic_forward(self._input(obs, act), self._stack.critic_detached, self._config.force_negative)
+            q = critic_forward(self._input(obs, act), self._stack.critic, self._config.force_negative)
             return float(q.amin(1).item())
 
     def q_values(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
         """min(Q1, Q2) for a batch: obs (B, obs_dim), act (B, act_dim) -> (B,), without grad."""
         with torch.no_grad():
             x = torch.cat([obs, act], dim=-1).unsqueeze(0)
-            return critic_forward(x, self._stack.critic_detached, self._config.force_negative).amin(1).view(-1)
+            return critic_forward(x, self._stack.critic, self._config.force_negative).amin(1).view(-1)
 
     def update(self, batch: ReplayBatch) -> None:
         """One gradient step on ``batch`` (critics, actor, alpha if auto, Polyak); never synchronises."""
-        size = batch.rew.shape[0]
-        obs2 = torch.cat([batch.obs, batch.next_obs]).unsqueeze(0)
-        obs_act = torch.cat([batch.obs, batch.act], dim=1).unsqueeze(0)
-        # Rows [:B] drive the actor loss, rows [B:] the target action (same order in update_many).
-        eps = torch.randn((1, 2 * size, self.act_dim), generator=self._explore, device=self._device)
+        buf = self._stack.buffers(batch.rew.shape[0])
+        _fill_member(buf, 0, self, batch)
         self._n_updates += 1
         self._n_pending += 1
-        self._stack.update(
-            obs2,
-            obs_act,
-            batch.rew.view(1, -1),
-            batch.done.view(1, -1),
-            batch.discount_exponent.view(1, -1),
-            eps,
-            [self._n_updates],
-        )
+        rows = (batch.rew.view(1, -1), batch.done.view(1, -1), batch.discount_exponent.view(1, -1))
+        self._stack.update(buf, *rows, [self._n_updates])
 
     def pop_stats(self) -> dict[str, float]:
         """Means over the updates since the last call (one device sync); empty if there were none."""
@@ -222,10 +212,23 @@ class SACLearner:
         self._n_pending = int(state["stat_count"])
 
 
-class _Workspace:
-    """A padded stack for a fixed tuple of learners, plus preallocated stacked batch buffers."""
+def _fill_member(buf: UpdateBuffers, i: int, learner: SACLearner, batch: ReplayBatch) -> None:
+    """Write member ``i``'s batch and fresh noise into the (possibly padded) update buffers."""
+    size = batch.rew.shape[0]
+    d, a = learner.obs_dim, learner.act_dim
+    full_obs = buf.obs2.shape[-1]
+    buf.obs2[i, :size, :d].copy_(batch.obs)
+    buf.obs2[i, size:, :d].copy_(batch.next_obs)
+    buf.critic_in[i].view(2, 2, size, -1)[..., :d].copy_(batch.obs)
+    buf.critic_in[i, :, :size, full_obs : full_obs + a].copy_(batch.act)
+    buf.target_in[i, :, :, :d].copy_(batch.next_obs)
+    torch.randn((a, 2 * size), generator=learner._explore, device=learner.device, out=buf.eps[i, :a])
 
-    def __init__(self, learners: Sequence[SACLearner], batch_size: int) -> None:
+
+class _Workspace:
+    """A padded stack for a fixed tuple of learners (its update buffers are allocated once)."""
+
+    def __init__(self, learners: Sequence[SACLearner]) -> None:
         dims = [lrn._dims for lrn in learners]
         hidden = tuple(max(h) for h in zip(*(d.hidden for d in dims)))
         self.dims = StackDims(len(dims), max(d.obs_dim for d in dims), max(d.act_dim for d in dims), hidden)
@@ -233,10 +236,6 @@ class _Workspace:
         self.learners = tuple(learners)
         self.stack = SACStack(self.dims, [lrn.config for lrn in learners], dims, device)
         self.index = [self.stack.layout.member_index(i, d).to(device) for i, d in enumerate(dims)]
-        n, b, d, a = self.dims.n, batch_size, self.dims.obs_dim, self.dims.act_dim
-        self.obs2 = torch.zeros(n, 2 * b, d, device=device)
-        self.obs_act = torch.zeros(n, b, d + a, device=device)
-        self.eps = torch.zeros(n, 2 * b, a, device=device)
 
 
 def _stackable_key(learner: SACLearner, batch: ReplayBatch) -> tuple[Any, ...]:
@@ -248,8 +247,8 @@ def update_many(learners: Sequence[SACLearner], batches: Sequence[ReplayBatch]) 
 
     Learners with the same number of hidden layers, batch size and device are zero-padded to common
     widths and updated together; the result equals ``learners[i].update(batches[i])`` for each ``i`` up
-    to float rounding of the padded matmuls (exactly where no padding is needed). Others are updated
-    one by one.
+    to float rounding in the padded matmuls (bit-exact when no padding is needed). A learner listed
+    twice, or alone in its group, is updated on its own.
     """
     if len(learners) != len(batches):
         raise ValueError(f"got {len(learners)} learners but {len(batches)} batches")
@@ -266,31 +265,19 @@ def update_many(learners: Sequence[SACLearner], batches: Sequence[ReplayBatch]) 
 
 
 def _update_stacked(learners: list[SACLearner], batches: list[ReplayBatch]) -> None:
-    size = batches[0].rew.shape[0]
-    key = (*(id(lrn) for lrn in learners), size)
+    key = tuple(id(lrn) for lrn in learners)
     ws = learners[0]._workspaces.get(key)
     if ws is None:
-        ws = learners[0]._workspaces[key] = _Workspace(learners, size)
-    obs_dim, act_dim = ws.dims.obs_dim, ws.dims.act_dim
-    with torch.no_grad():
-        for i, (lrn, batch) in enumerate(zip(learners, batches)):
-            d, a = lrn.obs_dim, lrn.act_dim
-            ws.stack.state.index_copy_(0, ws.index[i], lrn._stack.state)
-            ws.obs2[i, :size, :d].copy_(batch.obs)
-            ws.obs2[i, size:, :d].copy_(batch.next_obs)
-            ws.obs_act[i, :, :d].copy_(batch.obs)
-            ws.obs_act[i, :, obs_dim : obs_dim + a].copy_(batch.act)
-            if a == act_dim:
-                torch.randn((2 * size, a), generator=lrn._explore, device=lrn.device, out=ws.eps[i])
-            else:
-                ws.eps[i, :, :a].copy_(torch.randn((2 * size, a), generator=lrn._explore, device=lrn.device))
-        rew = torch.stack([b.rew for b in batches])
-        done = torch.stack([b.done for b in batches])
-        disc = torch.stack([b.discount_exponent for b in batches])
-    steps = [lrn._n_updates + 1 for lrn in learners]
-    ws.stack.update(ws.obs2, ws.obs_act, rew, done, disc, ws.eps, steps)
-    with torch.no_grad():
-        for i, lrn in enumerate(learners):
-            torch.index_select(ws.stack.state, 0, ws.index[i], out=lrn._stack.state)
-            lrn._n_updates += 1
-            lrn._n_pending += 1
+        ws = learners[0]._workspaces[key] = _Workspace(learners)
+    buf = ws.stack.buffers(batches[0].rew.shape[0])
+    for i, (lrn, batch) in enumerate(zip(learners, batches)):
+        ws.stack.state.scatter_(0, ws.index[i], lrn._stack.state)
+        _fill_member(buf, i, lrn, batch)
+    rew = torch.stack([b.rew for b in batches])
+    done = torch.stack([b.done for b in batches])
+    disc = torch.stack([b.discount_exponent for b in batches])
+    ws.stack.update(buf, rew, done, disc, [lrn._n_updates + 1 for lrn in learners])
+    for i, lrn in enumerate(learners):
+        torch.index_select(ws.stack.state, 0, ws.index[i], out=lrn._stack.state)
+        lrn._n_updates += 1
+        lrn._n_pending += 1

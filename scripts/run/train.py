@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
             f"--{name}", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
             help=f"override {name}.json, e.g. a.b[0].c=1 (JSON values); +KEY=VALUE adds a key",
         )
+    p.add_argument("--data_dir", type=Path, default=ROOT / "data", help="parameter folders <Env>/<Algo>/ (default: data/)")
     p.add_argument("--resume", metavar="SOURCE", help="run dir, checkpoint dir, or wandb:ENTITY/PROJECT/NAME[:ALIAS]")
     p.add_argument("--wandb", default="disabled", choices=("online", "offline", "disabled"), help="default: disabled")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, help="tqdm bar (default: on if a terminal)")
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         resume=args.resume, wandb=args.wandb, progress=args.progress, stop_at=args.stop_at,
     )
     try:
-        prepared = prepare_run(request, data_root=ROOT / "data")
+        prepared = prepare_run(request, data_root=args.data_dir)
         c = prepared.config
         if c.device_note:
             print(f"graph_rl: {c.device_note}", file=sys.stderr)

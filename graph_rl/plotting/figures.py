@@ -2,6 +2,8 @@
 
 Headless by construction (the Agg canvas is used directly, pyplot's global state is never touched), so plotting
 works on servers and inside tests, and several figures can be rendered in one process without leaking memory.
+Colour encodes the group (a config, several seeds: mean line and shaded spread), line style the split
+(train/test/learner); one legend per figure says both, so panels stay readable with many metrics.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Literal
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from graph_rl.plotting.metrics import KINDS, Run, aggregate, metric_kind, split_metric
 
@@ -26,119 +29,113 @@ HEADLINE: tuple[tuple[str, tuple[str, ...]], ...] = (
 """Headline panels: title and accepted names of the session-level test metric, first match wins."""
 
 Spread = Literal["std", "sem", "minmax"]
-_STYLES = ("-", "--", ":", "-.")
+Key = tuple[str, str]
+_SPLIT_STYLES = {"test": "-", "train": "--", "learner": ":"}
 _KIND_TITLES = {
     "entropy": "entropy and alpha",
     "q": "Q values",
     "loss": "losses",
-    "subgoal": "subgoal success",
-    "budget": "budget use (actions per activation)",
+    "subgoal": "subgoal success (a node reaching the goal its parent set)",
+    "budget": "budget use",
     "termination": "termination rate",
     "other": "other node metrics",
 }
 
 
-class _Style:
-    """Stable colours per group so a group looks the same in every figure."""
+class _Canvas:
+    """One figure of panels plus what its legend must explain."""
 
-    def __init__(self, groups: list[str]) -> None:
+    def __init__(self, n_panels: int, panel_size: tuple[float, float], dpi: int, groups: dict[str, list[Run]],
+                 spread: Spread, smooth: int) -> None:
+        cols = min(n_panels, 3)
+        rows = -(-n_panels // cols)
+        self.fig = Figure(figsize=(panel_size[0] * cols, panel_size[1] * rows), dpi=dpi, layout="constrained")
+        FigureCanvasAgg(self.fig)
+        self.axes = [self.fig.add_subplot(rows, cols, i + 1) for i in range(n_panels)]
+        self.groups, self.spread, self.smooth = groups, spread, smooth
         self.colors = {g: f"C{i % 10}" for i, g in enumerate(groups)}
+        self.n_runs: dict[str, int] = {}
+        self.splits: set[str] = set()
+
+    def draw(self, ax: Axes, keys: list[Key]) -> None:
+        """Every group's aggregate of every series in ``keys`` on one panel ('no data' if none exists)."""
+        drawn = False
+        for split, name in keys:
+            for group, runs in self.groups.items():
+                curve = aggregate([r.series[(split, name)] for r in runs if (split, name) in r.series],
+                                  spread=self.spread, smooth=self.smooth)
+                if curve.n_runs == 0:
+                    continue
+                color = self.colors[group]
+                ax.plot(curve.steps, curve.mean, color=color, linestyle=_SPLIT_STYLES.get(split, "-."), linewidth=1.4,
+                        marker="." if len(curve.steps) < 30 else None)
+                if curve.low is not None and curve.high is not None:
+                    ax.fill_between(curve.steps, curve.low, curve.high, color=color, alpha=0.2, linewidth=0)
+                self.n_runs[group] = max(self.n_runs.get(group, 0), curve.n_runs)
+                self.splits.add(split)
+                drawn = True
+        ax.set_xlabel("env step")
+        ax.grid(alpha=0.3)
+        if not drawn:
+            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="gray")
+
+    def save(self, path: Path, title: str | None = None) -> Path:
+        """Add the legend (groups with run counts; splits when several) and write the PNG."""
+        handles = [Line2D([], [], color=self.colors[g], label=f"{g} (n={n})") for g, n in self.n_runs.items()]
+        if len(self.splits) > 1:
+            handles += [Line2D([], [], color="black", linestyle=_SPLIT_STYLES.get(s, "-."), label=s)
+                        for s in sorted(self.splits)]
+        if handles:
+            self.fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8)
+        if title:
+            self.fig.suptitle(title, fontsize=11)
+        self.fig.savefig(path, format="png")
+        return path
 
 
-def _new_figure(n_panels: int, panel_size: tuple[float, float], dpi: int) -> tuple[Figure, list[Axes]]:
-    cols = min(n_panels, 3)
-    rows = -(-n_panels // cols)
-    fig = Figure(figsize=(panel_size[0] * cols, panel_size[1] * rows), dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = [fig.add_subplot(rows, cols, i + 1) for i in range(n_panels)]
-    return fig, axes
-
-
-def _draw(ax: Axes, groups: dict[str, list[Run]], key: tuple[str, str], style: _Style, linestyle: str, label: str,
-          spread: Spread, smooth: int) -> bool:
-    """Draw one series for every group; returns whether anything was drawn."""
-    drawn = False
-    for group, runs in groups.items():
-        curve = aggregate([r.series[key] for r in runs if key in r.series], spread=spread, smooth=smooth)
-        if curve.n_runs == 0:
-            continue
-        color = style.colors[group]
-        name = " · ".join(p for p in (group if len(groups) > 1 or not label else "", label) if p)
-        ax.plot(curve.steps, curve.mean, color=color, linestyle=linestyle, linewidth=1.4,
-                label=f"{name} (n={curve.n_runs})" if curve.n_runs > 1 else name, marker="." if len(curve.steps) < 30 else None)
-        if curve.low is not None and curve.high is not None:
-            ax.fill_between(curve.steps, curve.low, curve.high, color=color, alpha=0.2, linewidth=0)
-        drawn = True
-    return drawn
-
-
-def _finish(ax: Axes, title: str, drawn: bool) -> None:
-    ax.set_title(title, fontsize=10)
-    ax.set_xlabel("env step")
-    ax.grid(alpha=0.3)
-    if drawn:
-        ax.legend(fontsize=7, loc="best")
-    else:
-        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="gray")
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, format="png")
-    return path
-
-
-def _all_keys(groups: dict[str, list[Run]]) -> list[tuple[str, str]]:
+def _all_keys(groups: dict[str, list[Run]]) -> list[Key]:
     return sorted({key for runs in groups.values() for r in runs for key in r.series})
 
 
-def _headline(groups: dict[str, list[Run]], style: _Style, out: Path, spread: Spread, smooth: int, dpi: int) -> Path:
-    fig, axes = _new_figure(len(HEADLINE), (5.0, 3.6), dpi)
+def _headline(groups: dict[str, list[Run]], out: Path, spread: Spread, smooth: int, dpi: int) -> Path:
+    canvas = _Canvas(len(HEADLINE), (5.0, 3.6), dpi, groups, spread, smooth)
     keys = set(_all_keys(groups))
-    for ax, (title, names) in zip(axes, HEADLINE):
-        key = next((("test", n) for n in names if ("test", n) in keys), None)
-        drawn = key is not None and _draw(ax, groups, key, style, "-", "", spread, smooth)
-        _finish(ax, title, drawn)
-    return _save(fig, out / "learning_curves.png")
+    for ax, (title, names) in zip(canvas.axes, HEADLINE):
+        canvas.draw(ax, [("test", n) for n in names if ("test", n) in keys][:1])
+        ax.set_title(title, fontsize=10)
+    return canvas.save(out / "learning_curves.png")
 
 
-def _session(groups: dict[str, list[Run]], style: _Style, out: Path, spread: Spread, smooth: int, dpi: int) -> Path | None:
-    by_metric: dict[str, list[str]] = defaultdict(list)
+def _session(groups: dict[str, list[Run]], out: Path, spread: Spread, smooth: int, dpi: int) -> Path | None:
+    by_metric: dict[str, list[Key]] = defaultdict(list)
     for split, name in _all_keys(groups):
         if split_metric(name)[0] is None and split != "learner":
-            by_metric[name].append(split)
+            by_metric[name].append((split, name))
     if not by_metric:
         return None
-    fig, axes = _new_figure(len(by_metric), (4.2, 3.0), dpi)
-    for ax, (name, splits) in zip(axes, sorted(by_metric.items())):
-        drawn = False
-        for i, split in enumerate(sorted(splits, key=lambda s: (s != "test", s))):
-            drawn |= _draw(ax, groups, (split, name), style, _STYLES[i % len(_STYLES)], split, spread, smooth)
-        _finish(ax, name, drawn)
-    return _save(fig, out / "session.png")
+    canvas = _Canvas(len(by_metric), (4.2, 3.0), dpi, groups, spread, smooth)
+    for ax, (name, keys) in zip(canvas.axes, sorted(by_metric.items())):
+        canvas.draw(ax, keys)
+        ax.set_title(name, fontsize=10)
+    return canvas.save(out / "session.png", "session metrics")
 
 
-def _diagnostics(groups: dict[str, list[Run]], style: _Style, out: Path, spread: Spread, smooth: int, dpi: int) -> list[Path]:
-    """One figure per diagnostic kind, one panel per node, one line style per (split, metric)."""
-    panels: dict[str, dict[str, list[tuple[str, str]]]] = defaultdict(lambda: defaultdict(list))
+def _diagnostics(groups: dict[str, list[Run]], out: Path, spread: Spread, smooth: int, dpi: int) -> list[Path]:
+    """One figure per diagnostic kind with one panel per (node, metric), splits overlaid."""
+    panels: dict[str, dict[tuple[str, str], list[Key]]] = defaultdict(lambda: defaultdict(list))
     for split, name in _all_keys(groups):
-        node, _ = split_metric(name)
+        node, metric = split_metric(name)
         if node is not None:
-            panels[metric_kind(name)][node].append((split, name))
+            panels[metric_kind(name)][(node, metric)].append((split, name))
     written = []
     for kind in [k for k, _ in KINDS] + ["other"]:
         if kind not in panels:
             continue
-        nodes = panels[kind]
-        fig, axes = _new_figure(len(nodes), (4.6, 3.2), dpi)
-        for ax, (node, keys) in zip(axes, sorted(nodes.items())):
-            splits = {s for s, _ in keys}
-            drawn = False
-            for i, (split, name) in enumerate(keys):
-                label = split_metric(name)[1] + (f" ({split})" if len(splits) > 1 else "")
-                drawn |= _draw(ax, groups, (split, name), style, _STYLES[i % len(_STYLES)], label, spread, smooth)
-            _finish(ax, node, drawn)
-        fig.suptitle(_KIND_TITLES[kind], fontsize=11)
-        written.append(_save(fig, out / f"diag_{re.sub(r'[^a-z0-9_]', '_', kind)}.png"))
+        canvas = _Canvas(len(panels[kind]), (4.2, 3.0), dpi, groups, spread, smooth)
+        for ax, ((node, metric), keys) in zip(canvas.axes, sorted(panels[kind].items())):
+            canvas.draw(ax, keys)
+            ax.set_title(f"{node}: {metric}", fontsize=10)
+        written.append(canvas.save(out / f"diag_{re.sub(r'[^a-z0-9_]', '_', kind)}.png", _KIND_TITLES[kind]))
     return written
 
 
@@ -152,10 +149,9 @@ def plot_runs(groups: dict[str, list[Run]], out_dir: str | Path, *, spread: Spre
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    style = _Style(list(groups))
-    written = [_headline(groups, style, out, spread, smooth, dpi)]
-    session = _session(groups, style, out, spread, smooth, dpi)
+    written = [_headline(groups, out, spread, smooth, dpi)]
+    session = _session(groups, out, spread, smooth, dpi)
     if session is not None:
         written.append(session)
-    written.extend(_diagnostics(groups, style, out, spread, smooth, dpi))
+    written.extend(_diagnostics(groups, out, spread, smooth, dpi))
     return written

@@ -29,7 +29,7 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("entropy", r"entropy|alpha"),
     ("q", r"(^|_)q(_|$)|q_value"),
     ("loss", r"loss"),
-    ("subgoal", r"subgoal"),
+    ("subgoal", r"subgoal|success"),
     ("budget", r"n_actions|budget"),
     ("termination", r"terminat"),
 )
@@ -144,9 +144,16 @@ def _is_run_specific(key: str) -> bool:
 
 
 def _short_names(keys: list[str]) -> dict[str, str]:
-    """Last dotted component of each key, or the last two where the last alone is ambiguous."""
-    last = [k.split(".")[-1] for k in keys]
-    return {k: (n if last.count(n) == 1 else ".".join(k.split(".")[-2:])) for k, n in zip(keys, last)}
+    """The shortest distinguishing suffix of each key for labels (``alpha``; ``[1].alpha`` for ``...[1].x.alpha``)."""
+    parts = {k: re.findall(r"[^.\[]+|\[\d+\]", k) for k in keys}
+    short = {}
+    for key, comps in parts.items():
+        for n in range(1, len(comps) + 1):
+            suffix = comps[-n:]
+            if all(other == key or parts[other][-n:] != suffix for other in keys):
+                break
+        short[key] = ".".join(suffix if len(suffix) <= 2 else [suffix[0], suffix[-1]]).replace(".[", "[")
+    return short
 
 
 def group_runs(runs: list[Run], by: Literal["config", "parent", "run"] = "config") -> dict[str, list[Run]]:

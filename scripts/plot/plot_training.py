@@ -15,7 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from graph_rl.plotting import find_run_dirs, group_runs, load_run, plot_runs
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from graph_rl.plotting import find_run_dirs, group_runs, load_run, plot_runs  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,14 +15,12 @@ from graph_rl.plotting import aggregate, find_run_dirs, group_runs, load_run, me
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "plot" / "plot_training.py"
+TRAIN = ROOT / "scripts" / "run" / "train.py"
+TINY_RUN = ["--env", "EasyPlatforms", "--algo", "HiTS", "--run_params", "n_steps=600", "test_frequency=1",
+            "n_test_episodes=1", "--graph_params", *(f"level_params_list[{i}].algo_kwargs.learning_starts=0" for i in (0, 1))]
+"""A real training run of a few seconds that logs train, test and learner metrics."""
 BAND_C0 = np.array([210, 228, 240])
 """Colour of group C0's spread band: 20 % of matplotlib's C0 (#1f77b4) over white."""
-
-
-def script_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    return env
 
 
 def write_run(path: Path, seed: int, alpha: float = 0.2, n_tests: int = 8) -> Path:
@@ -82,10 +79,12 @@ def test_metric_names_split_into_node_and_kind() -> None:
     assert split_metric("hits_node_0/subgoal_success") == ("hits_node_0", "subgoal_success")
     assert split_metric("return") == (None, "return")
     kinds = {m: metric_kind(m) for m in ("n/alpha", "n/entropy", "n/q_mean", "n/loss_actor", "n/subgoal_success",
-                                         "n/n_actions", "n/termination_rate", "n/buffer_fill", "n/frequency")}
+                                         "n/n_actions", "n/termination_rate", "n/buffer_fill", "n/frequency",
+                                         "n/success_rate", "n/budget_use", "n/q_taken")}
     assert kinds == {"n/alpha": "entropy", "n/entropy": "entropy", "n/q_mean": "q", "n/loss_actor": "loss",
                      "n/subgoal_success": "subgoal", "n/n_actions": "budget", "n/termination_rate": "termination",
-                     "n/buffer_fill": "other", "n/frequency": "other"}
+                     "n/buffer_fill": "other", "n/frequency": "other", "n/success_rate": "subgoal",
+                     "n/budget_use": "budget", "n/q_taken": "q"}
 
 
 def test_aggregate_interpolates_onto_common_steps_and_reports_spread() -> None:
@@ -126,13 +125,13 @@ def test_cli_writes_all_figures_for_two_groups(tmp_path: Path) -> None:
     write_run(tmp_path / "runs" / "low_alpha", 7, alpha=0.01)
     out = tmp_path / "plots"
     proc = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "runs"), "--out", str(out), "--dpi", "80"],
-                          capture_output=True, text=True, env=script_env(), timeout=120)
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     written = sorted(Path(p).name for p in proc.stdout.split())
     assert written == sorted(["learning_curves.png", "session.png", "diag_entropy.png", "diag_q.png", "diag_loss.png",
                               "diag_subgoal.png", "diag_budget.png", "diag_termination.png"])
     assert png_size(out / "learning_curves.png") == (800, 288)
-    assert png_size(out / "diag_q.png") == (736, 256)  # two nodes log q_mean
+    assert png_size(out / "diag_q.png") == (672, 240)  # two nodes log q_mean
     assert png_size(out / "session.png") == (1008, 240)  # length, return, success
     assert has_band(out / "learning_curves.png")
 
@@ -140,5 +139,30 @@ def test_cli_writes_all_figures_for_two_groups(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["does/not/exist"], ["{tmp}", "--smooth", "0"], ["{tmp}"]])
 def test_cli_rejects_bad_input_with_exit_code_2(tmp_path: Path, args: list[str]) -> None:
     proc = subprocess.run([sys.executable, str(SCRIPT), *[a.format(tmp=tmp_path) for a in args]],
-                          capture_output=True, text=True, env=script_env(), timeout=120)
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error:")
+
+
+@pytest.mark.slow
+def test_plots_from_real_training_runs(tmp_path: Path) -> None:
+    runs_dir = tmp_path / "runs"
+    procs = [subprocess.Popen([sys.executable, str(TRAIN), *TINY_RUN, "--seed", str(seed), "--logdir", str(runs_dir / f"seed_{seed}")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for seed in (1, 2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    out = tmp_path / "plots"
+    plot = subprocess.run([sys.executable, str(SCRIPT), str(runs_dir), "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert plot.returncode == 0, plot.stderr
+    written = {Path(p).name for p in plot.stdout.split()}
+    assert {"learning_curves.png", "session.png", "diag_entropy.png", "diag_q.png", "diag_loss.png", "diag_budget.png"} <= written
+    assert png_size(out / "learning_curves.png") == (1000, 360)
+    for name in written:
+        width, height = png_size(out / name)
+        assert width >= 400 and height >= 300
+    runs = [load_run(d) for d in find_run_dirs([runs_dir])]
+    groups = group_runs(runs)
+    assert len(groups) == 1 and len(next(iter(groups.values()))) == 2, "two seeds of one config form one group"
+    for key in (("test", "success"), ("test", "return")):
+        curve = aggregate([r.series[key] for r in runs])
+        assert curve.n_runs == 2 and curve.low is not None and len(curve.steps) >= 1

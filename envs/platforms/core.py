@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import gymnasium as gym
@@ -30,6 +29,7 @@ from envs.platforms.physics import PlatformsWorld
 from envs.platforms.triggers import FreezeState, Platform1Trigger
 
 PLATFORM_KEYS = ("platform0", "platform1", "platform2")
+GOAL_RADIUS_SQ = GOAL_RADIUS * GOAL_RADIUS
 
 
 def _flag(value: Any, name: str) -> bool:
@@ -164,7 +164,7 @@ class PlatformsEnv(gym.Env):
         ag = obs["achieved_goal"].tolist()
         dx = ag[0] - self._goal[0]
         dy = ag[1] - self._goal[1]
-        success = math.sqrt(dx * dx + dy * dy) <= GOAL_RADIUS
+        success = dx * dx + dy * dy <= GOAL_RADIUS_SQ  # same arithmetic as compute_reward: bitwise consistent
         truncated = not success and self._n >= self.max_episode_length
         if self.render_mode == "human":
             self.render()
@@ -173,8 +173,7 @@ class PlatformsEnv(gym.Env):
     def compute_reward(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> np.ndarray | float:
         """0 where ||achieved - desired|| <= 0.05 else -1, over the last axis (scalar in, scalar out)."""
         d = np.asarray(achieved_goal, dtype=np.float64) - np.asarray(desired_goal, dtype=np.float64)
-        dist = np.sqrt((d * d).sum(axis=-1))
-        reward = np.where(dist <= GOAL_RADIUS, 0.0, -1.0)
+        reward = np.where((d * d).sum(axis=-1) <= GOAL_RADIUS_SQ, 0.0, -1.0)
         return float(reward) if reward.ndim == 0 else reward
 
     def map_to_achieved_goal(self, observation: dict[str, Any]) -> np.ndarray:

@@ -100,25 +100,27 @@ class PlatformsEnv(gym.Env):
         freeze1 = FreezeState(1, max_number_of_freezes, max_freeze_time) if self.use_freeze[1] else None
         self._trigger1 = Platform1Trigger(freeze1, legacy_state=self.legacy_quirks)
         self._world = PlatformsWorld()
-        self._n = 0
+        self.current_step = 0
         self._goal = (0.0, 0.0)
         self._platform_obs = [0.0] * 12
         self._subgoals: list[tuple[float, float, float | None, float | None]] = []
         self._renderer: Any = None
 
-        unit = spaces.Box(-1.0, 1.0, (2,), np.float32)
+        def unit(n: int) -> spaces.Box:
+            return spaces.Box(-1.0, 1.0, (n,), np.float32)
+
         low = np.array([-1.0, -1.0, -np.inf, -np.inf], np.float32)
         obs_spaces: dict[str, spaces.Space] = {
-            "position": unit,
-            "velocity": unit,
-            "ang_vel": spaces.Box(-1.0, 1.0, (1,), np.float32),
+            "position": unit(2),
+            "velocity": unit(2),
+            "ang_vel": unit(1),
             **{key: spaces.Box(low, -low, (4,), np.float32) for key in PLATFORM_KEYS},
         }
         if self.time_in_observation:
-            obs_spaces["time"] = spaces.Box(-1.0, 1.0, (1,), np.float32)
-        self._obs_keys = tuple(obs_spaces)
+            obs_spaces["time"] = unit(1)
+        # gymnasium's Dict sorts the keys (as gym's did); observations keep the original's insertion order
         self.observation_space = spaces.Dict(
-            {"observation": spaces.Dict(obs_spaces), "desired_goal": unit, "achieved_goal": unit}
+            {"observation": spaces.Dict(obs_spaces), "desired_goal": unit(2), "achieved_goal": unit(2)}
         )
         self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
 
@@ -135,7 +137,7 @@ class PlatformsEnv(gym.Env):
             goal = (self.goal_centre[0] + offset, self.goal_centre[1])
         gx, gy = np.asarray(goal, dtype=np.float32).reshape(2).tolist()
         self._goal = (gx, gy)
-        self._n = 0
+        self.current_step = 0
         if self._freeze0 is not None:
             self._freeze0.reset()
         self._trigger1.reset()
@@ -143,14 +145,13 @@ class PlatformsEnv(gym.Env):
         if not self.legacy_quirks:
             ys, vys = self._platform_targets(0)
             self._set_platform_obs(ys, vys, 0.0)
-        self._world.place_platforms(tuple(self._platform_obs[1::4]), tuple(self._platform_obs[3::4]))
         if self.render_mode == "human":
             self.render()
         return self._observation(), {}
 
     def step(self, action: Any) -> tuple[dict, float, bool, bool, dict]:
         """One physics step with horizontal force 0.1*action[0] (not clipped, as in the original)."""
-        n = self._n
+        n = self.current_step
         ys, vys = self._platform_targets(n)
         world = self._world
         world.step(MAX_FORCE * float(action[0]), ys, vys)
@@ -158,14 +159,14 @@ class PlatformsEnv(gym.Env):
         if self._freeze0 is not None:
             self._freeze0.update(self._draw_freeze)
         self._trigger1.update(x, y, self._draw_freeze)
-        self._n = n + 1
+        self.current_step = n + 1
         self._set_platform_obs(ys, vys, DT)
         obs = self._observation()
         ag = obs["achieved_goal"].tolist()
         dx = ag[0] - self._goal[0]
         dy = ag[1] - self._goal[1]
         success = dx * dx + dy * dy <= GOAL_RADIUS_SQ  # same arithmetic as compute_reward: bitwise consistent
-        truncated = not success and self._n >= self.max_episode_length
+        truncated = not success and n + 1 >= self.max_episode_length
         if self.render_mode == "human":
             self.render()
         return obs, 0.0 if success else -1.0, success, truncated, {"is_success": success}
@@ -199,6 +200,7 @@ class PlatformsEnv(gym.Env):
         self._subgoals = parsed
 
     def render(self) -> np.ndarray | None:
+        """``rgb_array``: the current frame (H x W x 3 uint8); ``human``: shows it in a pygame window."""
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'.")
             return None
@@ -249,7 +251,7 @@ class PlatformsEnv(gym.Env):
         w = self._world
         values = [w.x, w.y, w.vx, w.vy, w.w / MAX_ANG_VEL, *self._platform_obs]
         if self.time_in_observation:
-            values.append((self._n / self.max_episode_length - 0.5) * 2.0)
+            values.append((self.current_step / self.max_episode_length - 0.5) * 2.0)
         values += (self._goal[0], self._goal[1], w.x, w.y)
         buf = np.array(values, dtype=np.float32)
         inner = {

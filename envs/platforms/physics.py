@@ -116,13 +116,6 @@ class PlatformsWorld:
         shape.collision_type = ctype
         return shape
 
-    def place_platforms(self, ys: tuple[float, float, float], vys: tuple[float, float, float]) -> None:
-        """Put the platforms at the given centres (reset; the first step teleports them again)."""
-        for body, x, y in zip(self.platforms, PLATFORM_X, ys):
-            body.position = (x, y)
-        self.platform_vy[:] = vys
-        self._platform_set[:] = (None, None, None)
-
     def step(self, force_x: float, ys: tuple[float, float, float], vys: tuple[float, float, float]) -> None:
         """One physics step: platforms at centres ``ys`` moving with ``vys``, horizontal force on the ball."""
         platform_set = self._platform_set

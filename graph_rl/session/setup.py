@@ -173,8 +173,9 @@ def resume_config(request: RunRequest, saved: dict[str, Any], where: str) -> Run
     for flag, value, saved_value in (("--env", request.env, config.env), ("--algo", request.algo, config.algo)):
         if value is not None and value.lower() != saved_value.lower():
             raise ConfigError(f"{flag} {value}: the checkpoint was trained with {saved_value}")
-    if request.graph_overrides:
-        raise ConfigError("--graph_params: the graph of a resumed run is fixed by its checkpoint")
+    graph = resolve(GraphParams, to_dict(config.graph), request.graph_overrides, "graph_params")
+    if to_dict(graph) != to_dict(config.graph):
+        raise ConfigError("--graph_params: cannot change the graph of a resumed run (its checkpoint fixes it)")
     run = resolve(RunParams, to_dict(config.run), _cli_overrides(request), "run_params")
     for key in RESUME_FIXED_RUN_PARAMS:
         if getattr(run, key) != getattr(config.run, key):

@@ -71,7 +71,12 @@ def test_resume_into_new_logdir_and_extend_budget(data_root: Path, tmp_path: Pat
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"graph_overrides": ["n_layers=2"]}, ConfigError, "--graph_params: the graph of a resumed run is fixed"),
+        ({"graph_overrides": ["n_layers=2"]}, ConfigError, "graph_params.level_params_list: has 1 entries but n_layers is 2"),
+        (
+            {"graph_overrides": ["level_params_list[0].model_kwargs.learning_rate=0.1"]},
+            ConfigError,
+            "--graph_params: cannot change the graph of a resumed run",
+        ),
         ({"seed": 1}, ConfigError, "run_params.seed: cannot change on resume"),
         ({"algo": "HiTS"}, ConfigError, "--algo HiTS: the checkpoint was trained with SAC"),
         ({"resume": "wandb:e/p"}, CheckpointError, "expected wandb:ENTITY/PROJECT/NAME"),

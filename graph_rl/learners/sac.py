@@ -156,8 +156,7 @@ class SACLearner:
         _fill_member(buf, 0, self, batch)
         self._n_updates += 1
         self._n_pending += 1
-        rows = (batch.rew.view(1, -1), batch.done.view(1, -1), batch.discount_exponent.view(1, -1))
-        self._stack.update(buf, *rows, [self._n_updates])
+        self._stack.update(buf, batch.rew, batch.done, batch.discount_exponent, [self._n_updates])
 
     def pop_stats(self) -> dict[str, float]:
         """Means over the updates since the last call (one device sync); empty if there were none."""
@@ -214,15 +213,13 @@ class SACLearner:
 
 def _fill_member(buf: UpdateBuffers, i: int, learner: SACLearner, batch: ReplayBatch) -> None:
     """Write member ``i``'s batch and fresh noise into the (possibly padded) update buffers."""
-    size = batch.rew.shape[0]
-    d, a = learner.obs_dim, learner.act_dim
-    full_obs = buf.obs2.shape[-1]
-    buf.obs2[i, :size, :d].copy_(batch.obs)
-    buf.obs2[i, size:, :d].copy_(batch.next_obs)
-    buf.critic_in[i].view(2, 2, size, -1)[..., :d].copy_(batch.obs)
-    buf.critic_in[i, :, :size, full_obs : full_obs + a].copy_(batch.act)
-    buf.target_in[i, :, :, :d].copy_(batch.next_obs)
-    torch.randn((a, 2 * size), generator=learner._explore, device=learner.device, out=buf.eps[i, :a])
+    obs, next_obs, critic_obs, critic_act, target_obs, eps = buf.member_views(i, learner.obs_dim, learner.act_dim)
+    obs.copy_(batch.obs)
+    next_obs.copy_(batch.next_obs)
+    critic_obs.copy_(batch.obs)
+    critic_act.copy_(batch.act)
+    target_obs.copy_(batch.next_obs)
+    torch.randn(eps.shape, generator=learner._explore, device=learner.device, out=eps)
 
 
 class _Workspace:

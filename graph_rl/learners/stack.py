@@ -28,18 +28,22 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from graph_rl.learners.networks import LOG_SIGMA_MAX, LOG_SIGMA_MIN, MU_BOUND, ParamLayout, StackDims, head_forward, hidden_forward
-from graph_rl.learners.optim import adam_bias_corrections, adam_step_
+from graph_rl.learners.buffers import UpdateBuffers
+from graph_rl.learners.networks import LOG_SIGMA_MAX, LOG_SIGMA_MIN, MU_BOUND, ParamLayout, StackDims, hidden_forward
+from graph_rl.learners.optim import FlatAdam
 
 if TYPE_CHECKING:
     from graph_rl.learners.sac import SACConfig
 
-__all__ = ["STAT_NAMES", "SACStack", "StateLayout", "UpdateBuffers"]
+__all__ = ["STAT_NAMES", "SACStack", "StateLayout"]
 
 STAT_NAMES = ("loss_critic", "loss_actor", "alpha", "entropy", "q_mean", "loss_alpha")
 # Per real action dim: -0.5 log(2 pi) from the Gaussian and -2 log 2 from log(1 - tanh(u)^2).
 _LOGPI_CONST_PER_DIM = -0.5 * math.log(2.0 * math.pi) - 2.0 * math.log(2.0)
-_relu_backward_ = torch.ops.aten.threshold_backward.grad_input
+_aten = torch.ops.aten
+_relu_backward = _aten.threshold_backward.grad_input
+_hardtanh = torch._C._nn.hardtanh
+_softplus = torch._C._nn.softplus
 
 
 class StateLayout:
@@ -62,37 +66,6 @@ class StateLayout:
         target = p_idx[ParamLayout(sub).critic_start :] - self.params.critic_start + 3 * p
         stats = self.slices["stat_sums"].start + len(STAT_NAMES) * member + torch.arange(len(STAT_NAMES))
         return torch.cat([p_idx, p_idx + p, p_idx + 2 * p, target, stats])
-
-
-class UpdateBuffers:
-    """Inputs, activations and gradients of one update for a fixed batch size, allocated once.
-
-    Callers fill ``obs2`` (n, 2B, obs) = [s; s'], the observation columns of ``critic_in``
-    (n, 2 twins, 2B, obs + act) = [(s, a); (s, a~)] and ``target_in`` (n, 2, B, obs + act) = (s', a'),
-    the batch actions of ``critic_in`` and the noise ``eps`` (n, act, 2B): columns [:B] for a~, [B:] for a'.
-    Padded entries stay zero.
-    """
-
-    def __init__(self, dims: StackDims, batch: int, device: torch.device) -> None:
-        n, d, a, hidden = dims.n, dims.obs_dim, dims.act_dim, dims.hidden
-
-        def zeros(*shape: int) -> torch.Tensor:
-            return torch.zeros(*shape, device=device)
-
-        self.obs2 = zeros(n, 2 * batch, d)
-        self.critic_in = zeros(n, 2, 2 * batch, d + a)
-        self.target_in = zeros(n, 2, batch, d + a)
-        self.eps = zeros(n, a, 2 * batch)
-        self.actor_h = [zeros(n, 2 * batch, h) for h in hidden]
-        self.actor_g = [zeros(n, batch, h) for h in hidden]
-        self.actor_head = zeros(n, 2 * a, 2 * batch)
-        self.actor_head_g = zeros(n, 2 * a, batch)
-        self.critic_h = [zeros(2 * n, 2 * batch, h) for h in hidden]
-        self.critic_g = [zeros(2 * n, 2 * batch, h) for h in hidden]
-        self.critic_z = zeros(2 * n, 1, 2 * batch)
-        self.critic_zg = zeros(2 * n, 1, 2 * batch)
-        self.target_h = [zeros(2 * n, batch, h) for h in hidden]
-        self.target_z = zeros(2 * n, 1, batch)
 
 
 class SACStack:
@@ -119,6 +92,10 @@ class SACStack:
         self.actor_grad = pl.views(self.grad, "actor")
         self.log_alpha_grad = pl.views(self.grad, "log_alpha")[0]
         self.critic_grad = pl.views(self.grad, "critic")
+        # Transposed weight views for the backward pass (views stay valid: updates are in place).
+        self.actor_w_t = [w.transpose(1, 2) for w in self.actor[:-2:2]]
+        self.critic_w_t = [w.transpose(1, 2) for w in self.critic[:-2:2]]
+        self.critic_act_w_t = self.critic[0][:, dims.obs_dim :].transpose(1, 2)
         self._buffers: dict[int, UpdateBuffers] = {}
         self._set_hyperparameters(configs, member_dims)
 
@@ -130,8 +107,8 @@ class SACStack:
             return torch.tensor(values, dtype=torch.float32, device=dev).view(-1, 1)
 
         self.gamma = column([c.gamma for c in configs])
-        self.target_entropy = column(
-            [-float(d.act_dim) if c.target_entropy is None else c.target_entropy for c, d in zip(configs, member_dims)]
+        self.neg_target_entropy = column(
+            [float(d.act_dim) if c.target_entropy is None else -c.target_entropy for c, d in zip(configs, member_dims)]
         )
         auto = [c.auto_alpha for c in configs]
         self.any_auto = any(auto)
@@ -155,151 +132,155 @@ class SACStack:
                 chunk = slice(e.offset + i * per_member, e.offset + (i + 1) * per_member)
                 lr[chunk] = c.alpha_learning_rate if e.kind == "log_alpha" else c.learning_rate
                 member_of[chunk] = i
-        self.lr = lr.to(dev)
-        self.member_of = member_of.to(dev)
+        self.adam = FlatAdam(lr.to(dev), member_of.to(dev))
         taus = [c.tau for c in configs]
-        critic_member = self.member_of[self.layout.params.critic_slice]
+        critic_member = self.adam.member_of[self.layout.params.critic_slice]
         self.tau: torch.Tensor | float = taus[0] if len(set(taus)) == 1 else torch.tensor(taus, device=dev)[critic_member]
 
     def buffers(self, batch: int) -> UpdateBuffers:
         """The update buffers for batch size ``batch`` (created on first use)."""
         buf = self._buffers.get(batch)
         if buf is None:
-            buf = self._buffers[batch] = UpdateBuffers(self.dims, batch, self.device)
+            buf = self._buffers[batch] = UpdateBuffers(self.dims, batch, self.device, self.any_negative)
         return buf
 
-    def _q(self, z: torch.Tensor) -> torch.Tensor:
-        """Critic head output -> Q, applying logsigmoid for force-negative members. z (2n, 1, R) -> (n, 2, R)."""
-        z = z.view(self.dims.n, 2, -1)
-        if not self.any_negative:
-            return z
-        if self.negative_mask is None:
-            return F.logsigmoid(z)
-        return torch.where(self.negative_mask, F.logsigmoid(z), z)
+    def update(
+        self, buf: UpdateBuffers, rew: torch.Tensor, done: torch.Tensor, discount_exponent: torch.Tensor, steps: Sequence[int]
+    ) -> None:
+        """One gradient step for every member on the filled ``buf``.
 
-    def update(self, buf: UpdateBuffers, rew: torch.Tensor, done: torch.Tensor, discount_exponent: torch.Tensor, steps: Sequence[int]) -> None:
-        """One gradient step for every member on the filled ``buf``; rew/done/discount_exponent are (n, B).
-
-        ``steps`` are the members' 1-based Adam steps after this update.
+        Args:
+            rew, done, discount_exponent: (n, B), or (B,) for a stack of one.
+            steps: the members' 1-based Adam steps after this update.
         """
         self.compute_gradients(buf, rew, done, discount_exponent)
-        step_size, inv_bias2 = self._bias_terms(steps)
-        adam_step_(self.params, self.grad, self.exp_avg, self.exp_avg_sq, step_size, inv_bias2)
+        self.adam.step_(self.params, self.grad, self.exp_avg, self.exp_avg_sq, steps)
         self.target.lerp_(self.critic_params, self.tau)
 
-    def _bias_terms(self, steps: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor | float]:
-        """Per-element Adam step size lr / (1 - beta1^t) and 1 / (1 - beta2^t)."""
-        if len(steps) == 1:
-            c1, c2 = adam_bias_corrections(steps[0])
-            return self.lr * c1, c2
-        corr = torch.tensor([adam_bias_corrections(t) for t in steps], dtype=torch.float32, device=self.device)
-        corr = corr.index_select(0, self.member_of)
-        return self.lr * corr[:, 0], corr[:, 1]
+    def _q_(self, z: torch.Tensor, q: torch.Tensor, ls_buffer: torch.Tensor) -> None:
+        """Q from the critic head output: ``logsigmoid`` for force-negative members (``q`` is ``z`` otherwise)."""
+        if not self.any_negative:
+            return
+        _aten.log_sigmoid_forward.output(z, output=q, buffer=ls_buffer)
+        if self.negative_mask is not None:
+            torch.where(self.negative_mask, q, z, out=q)
 
     def compute_gradients(self, buf: UpdateBuffers, rew: torch.Tensor, done: torch.Tensor, discount_exponent: torch.Tensor) -> None:
         """Fill ``self.grad`` with d(L_critic + L_actor + L_alpha)/d(params) and add this step's stats."""
-        n, d, a = self.dims.n, self.dims.obs_dim, self.dims.act_dim
-        batch = rew.shape[1]
-        head = head_forward(hidden_forward(buf.obs2, self.actor, buf.actor_h)[-1], self.actor[-2], self.actor[-1], buf.actor_head)
-        mu_raw, ls_raw = head[:, :a], head[:, a:]
-        mu = mu_raw.clamp(-MU_BOUND, MU_BOUND)
-        log_sigma = ls_raw.clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
-        sigma_eps = log_sigma.exp().mul_(buf.eps)
-        u = mu + sigma_eps
-        action = torch.tanh(u)  # (n, act, 2B)
-        neg2u = u * -2.0
-        # log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)): stable where tanh saturates.
-        per_dim = torch.add(log_sigma, neg2u).sub_(F.softplus(neg2u), alpha=2.0)
+        # Actor over [s; s']: tanh-Gaussian sample and log-probability by hand.
+        hidden_forward(buf.obs2, self.actor, buf.actor_h)
+        torch.baddbmm(self.actor[-1], self.actor[-2], buf.actor_h_last_t, out=buf.head)
+        _hardtanh(buf.mu_raw, -MU_BOUND, MU_BOUND, out=buf.mu)
+        _hardtanh(buf.ls_raw, LOG_SIGMA_MIN, LOG_SIGMA_MAX, out=buf.log_sigma)
+        torch.exp(buf.log_sigma, out=buf.sigma_eps).mul_(buf.eps)
+        torch.add(buf.mu, buf.sigma_eps, out=buf.u)
+        torch.tanh(buf.u, out=buf.action)
+        # log pi = const - sum_act (log_sigma + 0.5 eps^2 - 2u - 2 softplus(-2u)), using
+        # log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), which is stable where tanh saturates.
+        torch.mul(buf.u, buf.neg_two, out=buf.neg2u)
+        _softplus(buf.neg2u, out=buf.softplus)
+        torch.add(buf.log_sigma, buf.neg2u, out=buf.per_dim).sub_(buf.softplus, alpha=2.0)
+        buf.per_dim.addcmul_(buf.eps, buf.eps, value=0.5)
         if self.act_mask is not None:
-            per_dim.mul_(self.act_mask)
-        noise = torch.add(self.logpi_const, buf.eps.square().sum(1), alpha=-0.5)
-        logpi = noise.sub_(per_dim.sum(1))  # (n, 2B)
-        logpi_cur, logpi_next = logpi[:, :batch], logpi[:, batch:]
-        alpha = self.log_alpha.exp()  # (n, 1)
+            buf.per_dim.mul_(self.act_mask)
+        if buf.per_dim_sum.data_ptr() != buf.per_dim.data_ptr():
+            torch.sum(buf.per_dim, 1, out=buf.per_dim_sum)
+        torch.sub(self.logpi_const, buf.per_dim_sum, out=buf.logpi)
+        torch.exp(self.log_alpha, out=buf.alpha)
 
-        buf.target_in[..., d:].copy_(action[:, :, batch:].transpose(1, 2).unsqueeze(1))
-        x_t = buf.target_in.view(2 * n, batch, d + a)
-        h_t = hidden_forward(x_t, self.target_critic, buf.target_h)[-1]
-        q_next = self._q(head_forward(h_t, self.target_critic[-2], self.target_critic[-1], buf.target_z)).amin(1)
-        soft_next = torch.addcmul(q_next, alpha, logpi_next, value=-1.0)
-        y = torch.pow(self.gamma, discount_exponent).mul_(1.0 - done).mul_(soft_next).add_(rew)
+        # Target y = r + (1 - done) gamma^k (min_j Q'_j(s', a') - alpha log pi(a'|s')).
+        buf.target_act.copy_(buf.action_next_rows)
+        hidden_forward(buf.x_target, self.target_critic, buf.target_h)
+        torch.baddbmm(self.target_critic[-1], self.target_critic[-2], buf.target_h_last_t, out=buf.target_z)
+        self._q_(buf.target_z_twins, buf.target_q, buf.target_ls_buffer)
+        torch.amin(buf.target_q, 1, out=buf.target_min)
+        torch.addcmul(buf.target_min, buf.alpha, buf.logpi_next, value=-1.0, out=buf.soft_next)
+        torch.pow(self.gamma, discount_exponent, out=buf.discount)
+        buf.discount.addcmul_(buf.discount, done, value=-1.0)
+        torch.addcmul(rew, buf.discount, buf.soft_next, out=buf.y)
 
-        buf.critic_in[:, :, batch:, d:].copy_(action[:, :, :batch].transpose(1, 2).unsqueeze(1))
-        x_c = buf.critic_in.view(2 * n, 2 * batch, d + a)
-        h_c = hidden_forward(x_c, self.critic, buf.critic_h)
-        q = self._q(head_forward(h_c[-1], self.critic[-2], self.critic[-1], buf.critic_z))  # (n, 2, 2B)
-        q_data, q_pi = q[..., :batch], q[..., batch:]
+        # Online critic over [(s, a); (s, a~)] and dL/dQ: 2 (Q - y) / B on batch rows, -1/B on the
+        # smaller twin of the policy rows.
+        buf.critic_act_policy.copy_(buf.action_cur_rows)
+        hidden_forward(buf.x_critic, self.critic, buf.critic_h)
+        torch.baddbmm(self.critic[-1], self.critic[-2], buf.critic_h_last_t, out=buf.critic_z)
+        self._q_(buf.critic_z_twins, buf.critic_q, buf.critic_ls_buffer)
+        diff = torch.sub(buf.q_data, buf.y_rows, out=buf.critic_zg_q_data)
+        torch.sum(diff.square(), (1, 2), out=buf.loss_critic_sum)
+        diff.mul_(buf.two_over_b)
+        q0, q1 = buf.q_policy
+        g0, g1 = buf.critic_zg_policy
+        torch.le(q0, q1, out=buf.first_is_min)
+        torch.mul(buf.first_is_min, buf.neg_inv_b, out=g0)
+        torch.sub(buf.neg_inv_b, g0, out=g1)
+        torch.minimum(q0, q1, out=buf.q_policy_min)
+        if self.any_negative:
+            self._logsigmoid_backward(buf)
+        self._critic_backward(buf)
 
-        # dL/dQ: critic rows 2 (Q - y) / B; actor rows -1/B on the smaller twin.
-        gz = buf.critic_zg.view(n, 2, 2 * batch)
-        diff = torch.sub(q_data, y.unsqueeze(1), out=gz[..., :batch])
-        loss_critic = diff.square().sum((1, 2)).div_(batch)
-        diff.mul_(2.0 / batch)
-        first_min = q_pi[:, 0] <= q_pi[:, 1]
-        torch.mul(first_min, -1.0 / batch, out=gz[:, 0, batch:])
-        torch.add(gz[:, 0, batch:], 1.0 / batch, out=gz[:, 1, batch:]).neg_()
-        q_pi_min = torch.minimum(q_pi[:, 0], q_pi[:, 1])
-        if self.any_negative:  # d logsigmoid(z)/dz = 1 - exp(Q)
-            slope = torch.expm1(q).neg_()
-            gz.mul_(slope if self.negative_mask is None else torch.where(self.negative_mask, slope, 1.0))
-        g_act = self._critic_backward(buf, x_c, h_c, batch)  # (n, B, act)
-
-        # Actor: dL/da from the critic, dL/dlogpi = alpha / B.
-        coef = alpha.unsqueeze(-1) / batch  # (n, 1, 1)
-        a_cur = action[:, :, :batch]
-        g_u = torch.rsub(a_cur.square(), 1.0).mul_(g_act.transpose(1, 2)).add_(a_cur * (2.0 * coef))
-        g_head = buf.actor_head_g
-        torch.mul(g_u, mu_raw[..., :batch] == mu[..., :batch], out=g_head[:, :a])
-        g_ls = torch.mul(g_u, sigma_eps[..., :batch]).sub_(coef)
-        torch.mul(g_ls, ls_raw[..., :batch] == log_sigma[..., :batch], out=g_head[:, a:])
+        # Actor: dL/da from the critic; dL/dlogpi = alpha / B; d logpi/du = 2 tanh(u); d logpi/dlog_sigma = -1.
+        torch.mul(buf.alpha_3d, buf.inv_b, out=buf.coef)
+        torch.mul(buf.alpha_3d, buf.two_over_b, out=buf.coef2)
+        _aten.tanh_backward.grad_input(buf.g_act_t, buf.action_cur, grad_input=buf.g_u)
+        buf.g_u.addcmul_(buf.action_cur, buf.coef2)
+        _aten.hardtanh_backward.grad_input(buf.g_u, buf.mu_raw_cur, -MU_BOUND, MU_BOUND, grad_input=buf.head_g_mu)
+        torch.mul(buf.g_u, buf.sigma_eps_cur, out=buf.g_ls_pre).sub_(buf.coef)
+        _aten.hardtanh_backward.grad_input(buf.g_ls_pre, buf.ls_raw_cur, LOG_SIGMA_MIN, LOG_SIGMA_MAX, grad_input=buf.head_g_ls)
         if self.act_mask is not None:
-            g_head[:, a:].mul_(self.act_mask)
-        self._actor_backward(buf, batch)
+            buf.head_g_ls.mul_(self.act_mask)
+        self._actor_backward(buf)
 
-        logpi_mean = logpi_cur.mean(-1, keepdim=True)  # (n, 1)
+        # Temperature gradient -(mean logpi + target_entropy) and summed statistics (scaled in stat_scale).
+        torch.sum(buf.logpi_cur, -1, keepdim=True, out=buf.logpi_cur_sum)
         if self.any_auto:
-            torch.add(logpi_mean, self.target_entropy, out=self.log_alpha_grad).neg_()
+            torch.add(self.neg_target_entropy, buf.logpi_cur_sum, alpha=-1.0 / buf.batch, out=self.log_alpha_grad)
             if self.auto_mask is not None:
                 self.log_alpha_grad.mul_(self.auto_mask)
-            loss_alpha = (self.log_alpha * self.log_alpha_grad).view(-1)
+            torch.mul(self.log_alpha.view(-1), self.log_alpha_grad.view(-1), out=buf.loss_alpha)
+        torch.sum(buf.q_policy_min, -1, out=buf.q_policy_sum)
+        torch.addcmul(buf.q_policy_sum, buf.alpha_flat, buf.logpi_cur_sum_flat, value=-1.0, out=buf.loss_actor_sum)
+        torch.sum(buf.q_data, (1, 2), out=buf.q_data_sum)
+        stats = [buf.loss_critic_sum, buf.loss_actor_sum, buf.alpha_flat, buf.logpi_cur_sum_flat, buf.q_data_sum, buf.loss_alpha]
+        self.stat_sums.addcmul_(torch.stack(stats, 1), buf.stat_scale)
+
+    def _logsigmoid_backward(self, buf: UpdateBuffers) -> None:
+        """Chain dL/dQ through Q = logsigmoid(z) for force-negative members."""
+        grad = buf.critic_zg_twins
+        if self.negative_mask is None:
+            _aten.log_sigmoid_backward.grad_input(grad, buf.critic_z_twins, buf.critic_ls_buffer, grad_input=grad)
         else:
-            loss_alpha = torch.zeros_like(loss_critic)
-        loss_actor = torch.addcmul(-q_pi_min, alpha, logpi_cur).mean(-1)
-        stats = [loss_critic, loss_actor, alpha.view(-1), -logpi_mean.view(-1), q_data.mean((1, 2)), loss_alpha]
-        self.stat_sums.add_(torch.stack(stats, dim=1))
+            through = _aten.log_sigmoid_backward(grad, buf.critic_z_twins, buf.critic_ls_buffer)
+            torch.where(self.negative_mask, through, grad, out=grad)
 
-    def _critic_backward(self, buf: UpdateBuffers, x_c: torch.Tensor, h_c: list[torch.Tensor], batch: int) -> torch.Tensor:
-        """Critic weight gradients from the data rows; returns dL/d(policy action) (n, B, act)."""
-        n, d, a = self.dims.n, self.dims.obs_dim, self.dims.act_dim
-        params, grads = self.critic, self.critic_grad
-        gz = buf.critic_zg  # (2n, 1, 2B)
-        torch.bmm(gz[..., :batch], h_c[-1][:, :batch], out=grads[-2])
-        torch.sum(gz[..., :batch], dim=-1, keepdim=True, out=grads[-1])
-        g = torch.mul(gz.transpose(1, 2), params[-2], out=buf.critic_g[-1])
-        _relu_backward_(g, h_c[-1], 0.0, grad_input=g)
-        for layer in reversed(range(len(h_c))):
-            x_in = x_c if layer == 0 else h_c[layer - 1]
-            torch.bmm(x_in[:, :batch].transpose(1, 2), g[:, :batch], out=grads[2 * layer])
-            torch.sum(g[:, :batch], dim=1, keepdim=True, out=grads[2 * layer + 1])
+    def _critic_backward(self, buf: UpdateBuffers) -> None:
+        """Critic weight gradients from the batch rows; dL/d(policy action) into ``buf.g_act``."""
+        grads, w = self.critic_grad, self.critic
+        torch.bmm(buf.critic_zg_data, buf.critic_h_data[-1], out=grads[-2])
+        torch.sum(buf.critic_zg_data, -1, keepdim=True, out=grads[-1])
+        torch.mul(buf.critic_zg_rows, w[-2], out=buf.critic_g[-1])
+        _relu_backward(buf.critic_g[-1], buf.critic_h[-1], 0.0, grad_input=buf.critic_g[-1])
+        for layer in reversed(range(len(buf.critic_g))):
+            x_t = buf.x_critic_data_t if layer == 0 else buf.critic_h_data_t[layer - 1]
+            torch.bmm(x_t, buf.critic_g_data[layer], out=grads[2 * layer])
+            torch.sum(buf.critic_g_data[layer], 1, keepdim=True, out=grads[2 * layer + 1])
             if layer > 0:
-                g = torch.bmm(g, params[2 * layer].transpose(1, 2), out=buf.critic_g[layer - 1])
-                _relu_backward_(g, h_c[layer - 1], 0.0, grad_input=g)
-        g_act = torch.bmm(g[:, batch:], params[0][:, d:].transpose(1, 2))  # (2n, B, act)
-        return g_act.view(n, 2, batch, a).sum(1)
+                torch.bmm(buf.critic_g[layer], self.critic_w_t[layer], out=buf.critic_g[layer - 1])
+                _relu_backward(buf.critic_g[layer - 1], buf.critic_h[layer - 1], 0.0, grad_input=buf.critic_g[layer - 1])
+        torch.bmm(buf.critic_g_policy_first, self.critic_act_w_t, out=buf.g_act_twins)
+        torch.sum(buf.g_act_twins_split, 1, out=buf.g_act)
 
-    def _actor_backward(self, buf: UpdateBuffers, batch: int) -> None:
-        """Actor weight gradients from ``buf.actor_head_g`` over the current-state rows."""
-        params, grads = self.actor, self.actor_grad
-        h = [x[:, :batch] for x in buf.actor_h]
-        g_head = buf.actor_head_g
-        torch.bmm(g_head, h[-1], out=grads[-2])
-        torch.sum(g_head, dim=-1, keepdim=True, out=grads[-1])
-        g = torch.bmm(g_head.transpose(1, 2), params[-2], out=buf.actor_g[-1])
-        _relu_backward_(g, h[-1], 0.0, grad_input=g)
-        for layer in reversed(range(len(h))):
-            x_in = buf.obs2[:, :batch] if layer == 0 else h[layer - 1]
-            torch.bmm(x_in.transpose(1, 2), g, out=grads[2 * layer])
-            torch.sum(g, dim=1, keepdim=True, out=grads[2 * layer + 1])
+    def _actor_backward(self, buf: UpdateBuffers) -> None:
+        """Actor weight gradients from ``buf.head_g`` over the current-state rows."""
+        grads = self.actor_grad
+        torch.bmm(buf.head_g, buf.actor_h_cur[-1], out=grads[-2])
+        torch.sum(buf.head_g, -1, keepdim=True, out=grads[-1])
+        torch.bmm(buf.head_g_rows, self.actor[-2], out=buf.actor_g[-1])
+        _relu_backward(buf.actor_g[-1], buf.actor_h_cur[-1], 0.0, grad_input=buf.actor_g[-1])
+        for layer in reversed(range(len(buf.actor_g))):
+            x_t = buf.obs_cur_t if layer == 0 else buf.actor_h_cur_t[layer - 1]
+            torch.bmm(x_t, buf.actor_g[layer], out=grads[2 * layer])
+            torch.sum(buf.actor_g[layer], 1, keepdim=True, out=grads[2 * layer + 1])
             if layer > 0:
-                g = torch.bmm(g, params[2 * layer].transpose(1, 2), out=buf.actor_g[layer - 1])
-                _relu_backward_(g, h[layer - 1], 0.0, grad_input=g)
+                torch.bmm(buf.actor_g[layer], self.actor_w_t[layer], out=buf.actor_g[layer - 1])
+                _relu_backward(buf.actor_g[layer - 1], buf.actor_h_cur[layer - 1], 0.0, grad_input=buf.actor_g[layer - 1])
+

@@ -41,6 +41,10 @@ def _flag(value: Any, name: str) -> bool:
     return bool(value)
 
 
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def _freeze_flags(value: bool | Sequence[bool]) -> tuple[bool, bool]:
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
@@ -192,11 +196,8 @@ class PlatformsEnv(gym.Env):
         parsed = []
         for sg in subgoals:
             px, py = np.asarray(sg["position"], dtype=np.float64).reshape(-1)[:2].tolist()
-            time_left = sg.get("time_left")
-            tolerance = sg.get("tolerance")
-            parsed.append(
-                (px, py, None if time_left is None else float(time_left), None if tolerance is None else float(tolerance))
-            )
+            time_left, tolerance = sg.get("time_left"), sg.get("tolerance")
+            parsed.append((px, py, _optional_float(time_left), _optional_float(tolerance)))
         self._subgoals = parsed
 
     def render(self) -> np.ndarray | None:

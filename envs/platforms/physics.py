@@ -19,7 +19,11 @@ corrects overlap through bias velocities. The emulation, per step:
 
 Geometry is Box2D's: ball radius 0.05, polygon skin 0.01 (b2_polygonRadius), so a resting ball sits 0.055 above
 a surface. Measured against the original's recordings: zero-action and scripted EasyPlatforms episodes agree to
-float32 precision.
+float32 precision, the scripted Platforms episode to 3e-5 m over all 296 steps (same success step). Not
+emulated: Box2D's continuous-collision sub-steps, which could only fire on landings faster than about 0.8 m/s.
+
+Speed: the per-step calls go straight to the bundled Chipmunk functions (``pymunk._chipmunk_cffi.lib``) on the
+bodies' C handles; pymunk's property wrappers cost about a microsecond per attribute access (pymunk 7.x).
 """
 
 from __future__ import annotations
@@ -121,7 +125,8 @@ class PlatformsWorld:
         platform_set = self._platform_set
         for i in range(3):
             state = (ys[i], vys[i])
-            if platform_set[i] != state:  # idle platforms keep their pose: skip the redundant writes
+            # a resting platform keeps its pose: skip the redundant writes (a moving one, even frozen, would drift)
+            if vys[i] != 0.0 or platform_set[i] != state:
                 platform_set[i] = state
                 ptr = self._platform_ptrs[i]
                 lib.cpBodySetPosition(ptr, (PLATFORM_X[i], ys[i] - vys[i] * DT))

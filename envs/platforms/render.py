@@ -111,7 +111,8 @@ class Canvas:
         head = min(0.05, length)
         bx, by = x + dx - ux * head, y + dy - uy * head
         self.segment(x, y, bx, by, 0.02, colour)
-        self.triangle([(x + dx, y + dy), (bx - uy * head / 2, by + ux * head / 2), (bx + uy * head / 2, by - ux * head / 2)], colour)
+        half = head / 2
+        self.triangle([(x + dx, y + dy), (bx - uy * half, by + ux * half), (bx + uy * half, by - ux * half)], colour)
 
 
 class PlatformsRenderer:

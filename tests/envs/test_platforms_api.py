@@ -34,7 +34,8 @@ def test_registered_variants() -> None:
     assert "time" in gym.make("PlatformsTime-v1").observation_space["observation"].spaces
     plain = gym.make("Platforms-v1").unwrapped
     assert plain.max_episode_length == 500 and plain.time_step == pytest.approx(1 / 60)
-    assert PlatformsEnv(third_platform=[True]).third_platform and not PlatformsEnv(third_platform=[False]).third_platform
+    assert PlatformsEnv(third_platform=[True]).third_platform
+    assert not PlatformsEnv(third_platform=[False]).third_platform
     combined = PlatformsEnv(use_simpler_goal=True, third_platform=True, use_freeze=True, time_in_observation=True)
     assert combined.goal_centre == (0.75, -0.1)  # simpler goal wins, as in the original
 
@@ -56,7 +57,7 @@ def test_spaces() -> None:
     space = env.observation_space
     assert list(space.spaces) == ["achieved_goal", "desired_goal", "observation"]
     inner = space["observation"]
-    shapes = {"position": 2, "velocity": 2, "ang_vel": 1, "platform0": 4, "platform1": 4, "platform2": 4, "time": 1}
+    shapes = {"position": 2, "velocity": 2, "ang_vel": 1, "time": 1, **{f"platform{i}": 4 for i in range(3)}}
     assert {k: s.shape for k, s in inner.spaces.items()} == {k: (n,) for k, n in shapes.items()}
     for box in [*inner.spaces.values(), space["desired_goal"], space["achieved_goal"]]:
         assert box.dtype == np.float32
@@ -67,7 +68,8 @@ def test_spaces() -> None:
     assert action.shape == (1,) and action.dtype == np.float32 and action.low[0] == -1 and action.high[0] == 1
 
     obs, _ = env.reset(seed=0)
-    assert list(obs["observation"]) == ["position", "velocity", "ang_vel", "platform0", "platform1", "platform2", "time"]
+    order = ["position", "velocity", "ang_vel", "platform0", "platform1", "platform2", "time"]
+    assert list(obs["observation"]) == order  # the original's insertion order
     assert all(v.dtype == np.float32 for v in obs["observation"].values())
 
 

@@ -120,12 +120,16 @@ def noisy(**kwargs: object) -> PlatformsEnv:
 def test_platform0_freezes_for_50_updates_with_velocity_kept() -> None:
     env = noisy()
     counts = inject(env, {0: [9, 19]})
-    trace = run(env, 500)
+    trace, bodies = [], []
+    for _ in range(500):
+        trace.append(env.step(ZERO)[0]["observation"])
+        bodies.append(env._world.platforms[0].position.y)  # the physical body, set to pos(tau) - vel*dt + vel*dt
     y = np.array([obs["platform0"][1] for obs in trace])
     vy = np.array([obs["platform0"][3] for obs in trace])
     # first freeze starts in the update of step 9: steps 9..59 observe one pose, step 60 moves on
     assert np.all(y[9:60] == y[9]) and y[60] != y[9] and y[8] != y[9]
     assert np.all(vy[9:60] == vy[9]) and vy[9] != 0.0  # Q4: frozen but still reporting (and applying) velocity
+    np.testing.assert_allclose(bodies[9:60], lift(9, -0.4)[0], atol=1e-12)  # teleported back every step: no drift
     # draws: steps 0..9, none while frozen nor on the unfreezing update, then 10 more -> second freeze at step 69
     assert np.all(y[69:120] == y[69]) and y[120] != y[69]
     assert counts[0] == 20 and env._freeze0.n_freezes == 2 and env._freeze0.total_frozen == 100

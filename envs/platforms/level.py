@@ -13,11 +13,8 @@ DT = 1.0 / 60.0
 GRAVITY = -9.8
 MAX_EPISODE_LENGTH = 500
 
-LEVEL_WIDTH = 2.0
-GROUND = -0.6  # top of the ground block
-L1 = -0.1  # highest top of platform0, lowest top of platform1
-L2 = 0.4  # top of the shelf, resting top of platform1
-L3 = 0.9  # top of the upper ledge
+# Heights of the level (surface tops): GROUND = -0.6; L1 = -0.1, the highest top of platform0 and lowest of
+# platform1; L2 = 0.4, the shelf and resting platform1; L3 = 0.9, the upper ledge. Play area x in [-1, 1].
 THICKNESS = 0.1
 
 # Static boxes (centre x, centre y, width, height), in the original's creation order S0..S5.

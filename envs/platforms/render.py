@@ -25,7 +25,6 @@ RED = (204, 51, 51)
 GREEN = (51, 204, 51)
 BLUE = (51, 51, 204)
 BALL_MARK = (128, 128, 128)
-INTERRUPT_RED = (230, 0, 26)
 # matplotlib's default colour cycle, as used by the original for the subgoals of successive levels.
 SUBGOAL_COLOURS = (
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from envs.platforms import PlatformsEnv
-from platforms_testutil import replay, requires_reference
+from platforms_testutil import put_ball, replay, requires_reference
 
 
 def test_resting_height_on_the_ground() -> None:
@@ -53,6 +53,21 @@ def test_velocity_clamps_hold_in_free_fall_and_random_play() -> None:
     env.reset(seed=0)
     falling = [env.step(np.ones(1, np.float32))[0]["observation"]["velocity"][1] for _ in range(500)]
     assert min(falling) == np.float32(-0.9)
+
+
+@pytest.mark.parametrize(("drop_from", "bounce"), [(0.0, True), (-0.5, False)])
+def test_restitution_only_above_one_metre_per_second(drop_from: float, bounce: bool) -> None:
+    """Box2D bounces (restitution 0.4) only if the approach speed after gravity integration exceeds 1 m/s."""
+    env = PlatformsEnv()
+    env.reset(seed=0)
+    put_ball(env, -0.8, drop_from)
+    vy = np.array([env.step(np.zeros(1, np.float32))[0]["observation"]["velocity"][1] for _ in range(60)])
+    landing = int(np.argmax(vy > -1e-6))
+    if bounce:  # lands at the 0.9 m/s cap: approach 0.9 + 9.8/60
+        assert vy[landing] == pytest.approx(0.4 * (0.9 + 9.8 / 60), abs=1e-4)
+    else:  # lands at 0.817 + 0.163 < 1 m/s
+        assert vy[landing - 1] < -0.8 and vy[landing] == pytest.approx(0.0, abs=1e-6)
+    np.testing.assert_allclose(vy[-5:], 0.0, atol=1e-6)
 
 
 def test_full_throttle_ends_trapped_in_the_pit() -> None:

@@ -29,7 +29,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["LOG_SIGMA_MAX", "LOG_SIGMA_MIN", "ParamLayout", "StackDims", "actor_forward", "critic_forward", "hidden_forward"]
+__all__ = [
+    "LOG_SIGMA_MAX",
+    "LOG_SIGMA_MIN",
+    "ParamLayout",
+    "SingleRowActor",
+    "StackDims",
+    "critic_forward",
+    "hidden_forward",
+]
 
 # The original clamps sigma = exp(.) to [1e-3, 6]; clamping log_sigma instead gives the same values and
 # gradients without a log in the log-probability.
@@ -144,25 +152,44 @@ def hidden_forward(x: torch.Tensor, params: list[torch.Tensor], outs: list[torch
     return acts
 
 
-def head_forward(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    """Transposed output layer: h (m, R, hid) -> (m, out, R)."""
-    return torch.baddbmm(b, w, h.transpose(1, 2), out=out)
-
-
-def actor_forward(obs: torch.Tensor, params: list[torch.Tensor], act_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Clamped (mu, log_sigma), each (n, act, R), for obs (n, R, obs_dim)."""
-    head = head_forward(hidden_forward(obs, params)[-1], params[-2], params[-1])
-    mu, log_sigma = head[:, :act_dim], head[:, act_dim:]
-    return mu.clamp(-MU_BOUND, MU_BOUND), log_sigma.clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
-
-
 def critic_forward(x: torch.Tensor, params: list[torch.Tensor], force_negative: bool) -> torch.Tensor:
-    """Both critics of every member: x (n, R, obs + act) -> q (n, 2, R).
+    """Both critics of every member, for evaluation (no buffers): x (n, R, obs + act) -> q (n, 2, R).
 
     The force-negative head is ``logsigmoid`` (as in the original's NegativeNetwork): Q <= 0 everywhere
     with a gradient that does not vanish for very negative values.
     """
     n, rows, width = x.shape
     x2 = x.unsqueeze(1).expand(n, 2, rows, width).reshape(2 * n, rows, width)
-    q = head_forward(hidden_forward(x2, params)[-1], params[-2], params[-1]).view(n, 2, rows)
+    h = hidden_forward(x2, params)[-1]
+    q = torch.baddbmm(params[-1], params[-2], h.transpose(1, 2)).view(n, 2, rows)
     return F.logsigmoid(q) if force_negative else q
+
+
+class SingleRowActor:
+    """Acting for one observation of a stack of one: 2-D matmuls into preallocated rows.
+
+    Acting happens once per node and env step, so it is kept to about ten ops with no allocation.
+    """
+
+    def __init__(self, actor_params: list[torch.Tensor], act_dim: int) -> None:
+        device = actor_params[0].device
+        self.layers = [(w[0], b[0]) for w, b in zip(actor_params[:-2:2], actor_params[1:-2:2])]
+        self.hidden = [torch.zeros(1, w.shape[1], device=device) for w, _ in self.layers]
+        self.head_w = actor_params[-2][0].t()
+        self.head_b = actor_params[-1][0].view(1, -1)
+        self.head = torch.zeros(1, 2 * act_dim, device=device)
+        self.mu_raw, self.ls_raw = self.head[:, :act_dim], self.head[:, act_dim:]
+        self.mu, self.sigma, self.noise, self.action = (torch.zeros(1, act_dim, device=device) for _ in range(4))
+
+    def __call__(self, obs: torch.Tensor, deterministic: bool, generator: torch.Generator) -> torch.Tensor:
+        """tanh(mu) or a tanh-Gaussian sample for obs (1, obs_dim); returns a reused (1, act) buffer."""
+        x = obs
+        for (w, b), h in zip(self.layers, self.hidden):
+            x = torch.addmm(b, x, w, out=h).relu_()
+        torch.addmm(self.head_b, x, self.head_w, out=self.head)
+        torch._C._nn.hardtanh(self.mu_raw, -MU_BOUND, MU_BOUND, out=self.mu)
+        if not deterministic:
+            torch._C._nn.hardtanh(self.ls_raw, LOG_SIGMA_MIN, LOG_SIGMA_MAX, out=self.sigma).exp_()
+            torch.randn(self.noise.shape, generator=generator, device=self.noise.device, out=self.noise)
+            self.mu.addcmul_(self.sigma, self.noise)
+        return torch.tanh(self.mu, out=self.action)

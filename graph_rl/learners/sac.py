@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from graph_rl.learners.networks import StackDims, actor_forward, critic_forward
+from graph_rl.learners.networks import SingleRowActor, StackDims, critic_forward
 from graph_rl.learners.stack import STAT_NAMES, SACStack, UpdateBuffers
 from graph_rl.replay.buffer import ReplayBatch
 
@@ -92,10 +92,14 @@ class SACLearner:
             self._stack.target.copy_(self._stack.critic_params)
         self._n_updates = 0
         self._n_pending = 0
-        # Host-side input rows for single-observation calls, written through numpy views (no torch op).
-        self._host_in = torch.zeros(1, 1, obs_dim + act_dim)
+        # Host-side input row for single-observation calls, written through a numpy view (no torch op).
+        self._host_in = torch.zeros(1, obs_dim + act_dim)
         self._host_np = self._host_in.numpy().reshape(-1)
-        self._dev_in = self._host_in if self._device.type == "cpu" else torch.zeros(1, 1, obs_dim + act_dim, device=self._device)
+        on_cpu = self._device.type == "cpu"
+        self._dev_in = self._host_in if on_cpu else torch.zeros(1, obs_dim + act_dim, device=self._device)
+        self._obs_row = self._dev_in[:, :obs_dim]
+        self._pair_row = self._dev_in.view(1, 1, obs_dim + act_dim)
+        self._policy = SingleRowActor(self._stack.actor, act_dim)
         self._workspaces: dict[tuple[int, ...], Any] = {}
 
     @property
@@ -114,35 +118,26 @@ class SACLearner:
     def config(self) -> SACConfig:
         return self._config
 
-    def _input(self, obs: np.ndarray, act: np.ndarray | None = None) -> torch.Tensor:
-        d = self.obs_dim
-        self._host_np[:d] = obs
-        if act is None:
-            width = d
-        else:
-            self._host_np[d:] = act
-            width = d + self.act_dim
+    def _write_input(self, obs: np.ndarray, act: np.ndarray | None = None) -> None:
+        self._host_np[: self.obs_dim] = obs
+        if act is not None:
+            self._host_np[self.obs_dim :] = act
         if self._dev_in is not self._host_in:
             self._dev_in.copy_(self._host_in)
-        return self._dev_in[..., :width]
 
     def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
         """Action in [-1, 1]^act_dim for one observation; ``tanh(mu)`` when deterministic."""
-        with torch.inference_mode():
-            x = self._input(obs)
-            mu, log_sigma = actor_forward(x, self._stack.actor, self.act_dim)
-            if not deterministic:
-                noise = torch.randn(mu.shape, generator=self._explore, device=self._device)
-                mu = torch.addcmul(mu, log_sigma.exp(), noise)
-            return torch.tanh(mu).view(-1).cpu().numpy()
+        self._write_input(obs)
+        action = self._policy(self._obs_row, deterministic, self._explore)
+        return action[0].cpu().numpy().copy()
 
     propose = act
 
     def q_value(self, obs: np.ndarray, act: np.ndarray) -> float:
         """min(Q1, Q2)(obs, act) for one pair (synchronises; for logging and EAT)."""
-        with torch.inference_mode():
-            q = critic_forward(self._input(obs, act), self._stack.critic, self._config.force_negative)
-            return float(q.amin(1).item())
+        self._write_input(obs, act)
+        q = critic_forward(self._pair_row, self._stack.critic, self._config.force_negative)
+        return float(q.amin(1).item())
 
     def q_values(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
         """min(Q1, Q2) for a batch: obs (B, obs_dim), act (B, act_dim) -> (B,), without grad."""

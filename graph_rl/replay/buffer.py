@@ -64,6 +64,7 @@ class ReplayBuffer:
         self._act = slice(2 * d, 2 * d + a)
         self._rew, self._done, self._disc = 2 * d + a, 2 * d + a + 1, 2 * d + a + 2
         self._width = 2 * d + a + 3
+        self._split = [d, d, a, 3]
         self._data = np.zeros((int(capacity), self._width), dtype=np.float32)
         self._data_t = torch.from_numpy(self._data)
         self._ptr = 0
@@ -131,15 +132,9 @@ class ReplayBuffer:
         rows = self._data_t.index_select(0, idx)
         if self.device.type != "cpu":
             rows = rows.to(self.device, non_blocking=True)
-        d = self.obs_dim
-        return ReplayBatch(
-            obs=rows[:, :d],
-            act=rows[:, self._act],
-            rew=rows[:, self._rew],
-            next_obs=rows[:, self._next_obs],
-            done=rows[:, self._done],
-            discount_exponent=rows[:, self._disc],
-        )
+        obs, next_obs, act, scalars = rows.split(self._split, dim=1)
+        rew, done, discount_exponent = scalars.unbind(1)
+        return ReplayBatch(obs, act, rew, next_obs, done, discount_exponent)
 
     def state_dict(self) -> dict[str, Any]:
         """The filled rows and the ring position (the sampling generator is saved by the RNG registry)."""

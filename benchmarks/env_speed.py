@@ -3,6 +3,8 @@
     python benchmarks/env_speed.py                      # 20,000 steps x 3 repeats per id
     python benchmarks/env_speed.py --steps 5000 --repeats 5 --ids Platforms-v1
 
+(with the package installed, ``pip install -e .``, or ``PYTHONPATH=.`` from the repository root)
+
 ``raw``: ``env.unwrapped.step`` with actions drawn beforehand from a seeded generator, resetting when an episode
 ends (the figure the >= 10,000 steps/s target refers to). ``make``: the ``gym.make`` env (with its default
 wrappers) and ``action_space.sample()`` per step, as a training loop would see it. Each figure is the median over

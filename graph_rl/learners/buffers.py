@@ -29,8 +29,8 @@ class UpdateBuffers:
     def __init__(self, dims: StackDims, batch: int, device: torch.device, negative: bool) -> None:
         n, d, a, b = dims.n, dims.obs_dim, dims.act_dim, batch
 
-        def zeros(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-            return torch.zeros(*shape, dtype=dtype, device=device)
+        def zeros(*shape: int) -> torch.Tensor:
+            return torch.zeros(*shape, device=device)
 
         def const(value: float) -> torch.Tensor:
             return torch.tensor(value, dtype=torch.float32, device=device)
@@ -75,10 +75,16 @@ class UpdateBuffers:
         self.per_dim_sum = self.per_dim.view(n, 2 * b) if a == 1 else zeros(n, 2 * b)
         self.logpi = zeros(n, 2 * b)
         self.logpi_cur, self.logpi_next = self.logpi[:, :b], self.logpi[:, b:]
-        self.logpi_cur_sum = zeros(n, 1)
-        self.alpha = zeros(n, 1)
-        self.alpha_flat, self.alpha_3d = self.alpha.view(n), self.alpha.view(n, 1, 1)
-        self.logpi_cur_sum_flat = self.logpi_cur_sum.view(n)
+        # One step's summed statistics, one column per STAT_NAMES entry (scaled by stat_scale), written
+        # in place by the ops that produce them: [sum (Q - y)^2, sum min Q~ - alpha sum logpi, alpha,
+        # sum logpi, sum Q(s, a), loss_alpha].
+        self.stats = zeros(n, 6)
+        self.loss_critic_sum, self.loss_actor_sum = self.stats[:, 0], self.stats[:, 1]
+        self.alpha = self.stats[:, 2:3]
+        self.alpha_flat, self.alpha_3d = self.stats[:, 2], self.alpha.view(n, 1, 1)
+        self.logpi_cur_sum = self.stats[:, 3:4]
+        self.logpi_cur_sum_flat = self.stats[:, 3]
+        self.q_data_sum, self.loss_alpha = self.stats[:, 4], self.stats[:, 5]
         self.coef, self.coef2 = zeros(n, 1, 1), zeros(n, 1, 1)
 
         # Target critic over (s', a').
@@ -103,7 +109,6 @@ class UpdateBuffers:
         self.q_data = self.critic_q[..., :b]
         self.q_policy = (self.critic_q[:, 0, b:], self.critic_q[:, 1, b:])
         self.q_policy_min = zeros(n, b)
-        self.first_is_min = zeros(n, b, dtype=torch.bool)
         self.critic_zg = zeros(2 * n, 1, 2 * b)
         self.critic_zg_rows = self.critic_zg.transpose(1, 2)
         self.critic_zg_data = self.critic_zg[..., :b]
@@ -125,10 +130,7 @@ class UpdateBuffers:
         self.head_g_mu, self.head_g_ls = self.head_g[:, :a], self.head_g[:, a:]
         self.head_g_rows = self.head_g.transpose(1, 2)
         self.actor_g = [zeros(n, b, h) for h in dims.hidden]
-
-        # Summed statistics of one step.
-        self.loss_critic_sum, self.q_policy_sum, self.q_data_sum = zeros(n), zeros(n), zeros(n)
-        self.loss_actor_sum, self.loss_alpha = zeros(n), zeros(n)
+        self.q_policy_sum = zeros(n)
 
     def member_views(self, i: int, obs_dim: int, act_dim: int) -> tuple[torch.Tensor, ...]:
         """Destinations of member ``i``'s batch: (s rows, s' rows, critic s, critic a, target s', noise)."""

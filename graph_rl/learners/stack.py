@@ -92,6 +92,7 @@ class SACStack:
         self.actor_grad = pl.views(self.grad, "actor")
         self.log_alpha_grad = pl.views(self.grad, "log_alpha")[0]
         self.critic_grad = pl.views(self.grad, "critic")
+        self.log_alpha_flat, self.log_alpha_grad_flat = self.log_alpha.view(-1), self.log_alpha_grad.view(-1)
         # Transposed weight views for the backward pass (views stay valid: updates are in place).
         self.actor_w_t = [w.transpose(1, 2) for w in self.actor[:-2:2]]
         self.critic_w_t = [w.transpose(1, 2) for w in self.critic[:-2:2]]
@@ -183,7 +184,7 @@ class SACStack:
         buf.per_dim.addcmul_(buf.eps, buf.eps, value=0.5)
         if self.act_mask is not None:
             buf.per_dim.mul_(self.act_mask)
-        if buf.per_dim_sum.data_ptr() != buf.per_dim.data_ptr():
+        if self.dims.act_dim > 1:  # for one action dim, per_dim_sum is a view of per_dim
             torch.sum(buf.per_dim, 1, out=buf.per_dim_sum)
         torch.sub(self.logpi_const, buf.per_dim_sum, out=buf.logpi)
         torch.exp(self.log_alpha, out=buf.alpha)
@@ -210,8 +211,7 @@ class SACStack:
         diff.mul_(buf.two_over_b)
         q0, q1 = buf.q_policy
         g0, g1 = buf.critic_zg_policy
-        torch.le(q0, q1, out=buf.first_is_min)
-        torch.mul(buf.first_is_min, buf.neg_inv_b, out=g0)
+        torch.le(q0, q1, out=g0).mul_(buf.neg_inv_b)
         torch.sub(buf.neg_inv_b, g0, out=g1)
         torch.minimum(q0, q1, out=buf.q_policy_min)
         if self.any_negative:
@@ -236,12 +236,11 @@ class SACStack:
             torch.add(self.neg_target_entropy, buf.logpi_cur_sum, alpha=-1.0 / buf.batch, out=self.log_alpha_grad)
             if self.auto_mask is not None:
                 self.log_alpha_grad.mul_(self.auto_mask)
-            torch.mul(self.log_alpha.view(-1), self.log_alpha_grad.view(-1), out=buf.loss_alpha)
+            torch.mul(self.log_alpha_flat, self.log_alpha_grad_flat, out=buf.loss_alpha)
         torch.sum(buf.q_policy_min, -1, out=buf.q_policy_sum)
         torch.addcmul(buf.q_policy_sum, buf.alpha_flat, buf.logpi_cur_sum_flat, value=-1.0, out=buf.loss_actor_sum)
         torch.sum(buf.q_data, (1, 2), out=buf.q_data_sum)
-        stats = [buf.loss_critic_sum, buf.loss_actor_sum, buf.alpha_flat, buf.logpi_cur_sum_flat, buf.q_data_sum, buf.loss_alpha]
-        self.stat_sums.addcmul_(torch.stack(stats, 1), buf.stat_scale)
+        self.stat_sums.addcmul_(buf.stats, buf.stat_scale)
 
     def _logsigmoid_backward(self, buf: UpdateBuffers) -> None:
         """Chain dL/dQ through Q = logsigmoid(z) for force-negative members."""

@@ -142,7 +142,9 @@ class ParamLayout:
         return np.concatenate(parts)
 
 
-def hidden_forward(x: torch.Tensor, params: list[torch.Tensor], outs: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+def hidden_forward(
+    x: torch.Tensor, params: list[torch.Tensor], outs: list[torch.Tensor] | None = None
+) -> list[torch.Tensor]:
     """ReLU hidden layers over a stack: x (m, R, in) -> activations [(m, R, h1), ...] (into ``outs``)."""
     acts = []
     for i in range(0, len(params) - 2, 2):

@@ -47,7 +47,12 @@ class FlatAdam:
         return (1.0 / (1.0 - beta1**step)) / root_c2, ADAM_EPS / root_c2
 
     def step_(
-        self, param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, steps: Sequence[int]
+        self,
+        param: torch.Tensor,
+        grad: torch.Tensor,
+        exp_avg: torch.Tensor,
+        exp_avg_sq: torch.Tensor,
+        steps: Sequence[int],
     ) -> None:
         """One step in place; ``steps`` are the members' 1-based step counts after this step.
 

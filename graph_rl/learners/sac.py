@@ -3,7 +3,18 @@
 The learner knows nothing of nodes, goals or hierarchy: it maps flat float32 observations to actions in
 [-1, 1]^act_dim and takes gradient steps on :class:`~graph_rl.replay.ReplayBatch` es. Randomness comes
 only from the two generators it is given (initialisation and exploration), never from global RNGs.
-The update math lives in :mod:`graph_rl.learners.stack`; its docstring states the exact semantics.
+The update math lives in :mod:`graph_rl.learners.stack`; its docstring states the exact losses.
+
+Where we differ from the original Graph-RL SAC (tianshou 0.3.1), and why:
+    * The actor's gradient is taken at the critics' pre-step weights (as acme's SAC does), not after
+      the critic step: all three losses then share one forward/backward pass and one optimiser step,
+      instead of a second critic forward pass after the critic update.
+    * log sigma is clamped to [log 1e-3, log 6] instead of sigma to [1e-3, 6]: same values and gradients.
+    * log(1 - tanh(u)^2) is computed exactly as 2 (log 2 - u - softplus(-2u)) instead of with an added
+      epsilon, so saturated actions get no spurious log-probability bonus.
+    * The critic loss is the sum of the twins' MSEs (identical gradients to two separate optimisers).
+    * The target uses gamma ** discount_exponent per transition (EAT's time-discounted levels).
+Adam uses torch's defaults (betas 0.9/0.999, eps 1e-8); ``config`` is read once, at construction.
 """
 
 from __future__ import annotations
@@ -16,8 +27,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from graph_rl.learners.buffers import UpdateBuffers
 from graph_rl.learners.networks import SingleRowActor, StackDims, critic_forward
-from graph_rl.learners.stack import STAT_NAMES, SACStack, UpdateBuffers
+from graph_rl.learners.stack import STAT_NAMES, SACStack
 from graph_rl.replay.buffer import ReplayBatch
 
 __all__ = ["SACConfig", "SACLearner", "update_many"]
@@ -87,9 +99,8 @@ class SACLearner:
         self._explore = explore_generator
         self._dims = StackDims(1, int(obs_dim), int(act_dim), tuple(config.hidden_layers))
         self._stack = SACStack(self._dims, [config], [self._dims], self._device)
-        with torch.no_grad():
-            self._stack.layout.params.init_(self._stack.params, math.log(config.alpha), init_generator)
-            self._stack.target.copy_(self._stack.critic_params)
+        self._stack.layout.params.init_(self._stack.params, math.log(config.alpha), init_generator)
+        self._stack.target.copy_(self._stack.critic_params)
         self._n_updates = 0
         self._n_pending = 0
         # Host-side input row for single-observation calls, written through a numpy view (no torch op).
@@ -154,7 +165,12 @@ class SACLearner:
         self._stack.update(buf, batch.rew, batch.done, batch.discount_exponent, [self._n_updates])
 
     def pop_stats(self) -> dict[str, float]:
-        """Means over the updates since the last call (one device sync); empty if there were none."""
+        """Means over the updates since the last call (one device sync); empty if there were none.
+
+        Keys: ``loss_critic`` (sum of the twins' MSEs), ``loss_actor``, ``alpha`` (the value used in the
+        step), ``entropy`` (mean -log pi of the actor-loss actions), ``q_mean`` (mean Q of the batch
+        actions over both twins), ``loss_alpha`` (auto alpha only) and ``n_updates`` (how many updates).
+        """
         if self._n_pending == 0:
             return {}
         sums = self._stack.stat_sums[0].tolist()
@@ -170,7 +186,7 @@ class SACLearner:
         """Networks, target critics, Adam moments, log alpha, stat sums and counters (tensors/ints)."""
         pl = self._stack.layout.params
         params = self._stack.params
-        alpha_at = pl.critic_start - 1
+        alpha_at = pl.log_alpha_offset
         return {
             "obs_dim": self.obs_dim,
             "act_dim": self.act_dim,
@@ -192,16 +208,15 @@ class SACLearner:
         if shape != (self.obs_dim, self.act_dim, list(self._dims.hidden)):
             raise ValueError(f"learner state is for (obs, act, hidden)={shape}, learner has {self._dims}")
         pl = self._stack.layout.params
-        alpha_at = pl.critic_start - 1
-        with torch.no_grad():
-            params = self._stack.params
-            params[:alpha_at].copy_(state["actor"])
-            params[alpha_at].copy_(state["log_alpha"])
-            params[pl.critic_slice].copy_(state["critic"])
-            self._stack.target.copy_(state["target_critic"])
-            self._stack.exp_avg.copy_(state["adam_exp_avg"])
-            self._stack.exp_avg_sq.copy_(state["adam_exp_avg_sq"])
-            self._stack.stat_sums[0].copy_(state["stat_sums"])
+        alpha_at = pl.log_alpha_offset
+        params = self._stack.params
+        params[:alpha_at].copy_(state["actor"])
+        params[alpha_at].copy_(state["log_alpha"])
+        params[pl.critic_slice].copy_(state["critic"])
+        self._stack.target.copy_(state["target_critic"])
+        self._stack.exp_avg.copy_(state["adam_exp_avg"])
+        self._stack.exp_avg_sq.copy_(state["adam_exp_avg_sq"])
+        self._stack.stat_sums[0].copy_(state["stat_sums"])
         self._n_updates = int(state["adam_step"])
         self._n_pending = int(state["stat_count"])
 

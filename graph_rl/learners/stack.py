@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import torch
-import torch.nn.functional as F
 
 from graph_rl.learners.buffers import UpdateBuffers
 from graph_rl.learners.networks import LOG_SIGMA_MAX, LOG_SIGMA_MIN, MU_BOUND, ParamLayout, StackDims, hidden_forward
@@ -71,7 +70,9 @@ class StateLayout:
 class SACStack:
     """Parameters, optimiser state and update of ``n`` SAC learners padded to common ``dims``."""
 
-    def __init__(self, dims: StackDims, configs: Sequence[SACConfig], member_dims: Sequence[StackDims], device: torch.device) -> None:
+    def __init__(
+        self, dims: StackDims, configs: Sequence[SACConfig], member_dims: Sequence[StackDims], device: torch.device
+    ) -> None:
         self.dims = dims
         self.layout = StateLayout(dims)
         self.device = device
@@ -116,14 +117,12 @@ class SACStack:
         self.auto_mask = None if all(auto) or not self.any_auto else column([float(x) for x in auto])
         negative = [c.force_negative for c in configs]
         self.any_negative = any(negative)
-        self.negative_mask = None if all(negative) or not self.any_negative else torch.tensor(negative, device=dev).view(-1, 1, 1)
+        mixed_negative = self.any_negative and not all(negative)
+        self.negative_mask = torch.tensor(negative, device=dev).view(-1, 1, 1) if mixed_negative else None
         self.logpi_const = column([d.act_dim * _LOGPI_CONST_PER_DIM for d in member_dims])
         padded = any(d.act_dim < dims.act_dim for d in member_dims)
-        self.act_mask = (
-            torch.stack([(torch.arange(dims.act_dim) < d.act_dim).float() for d in member_dims]).view(dims.n, -1, 1).to(dev)
-            if padded
-            else None
-        )
+        real_dims = [(torch.arange(dims.act_dim) < d.act_dim).float() for d in member_dims]
+        self.act_mask = torch.stack(real_dims).view(dims.n, -1, 1).to(dev) if padded else None
         lr = torch.empty(self.layout.params.size)
         member_of = torch.empty(self.layout.params.size, dtype=torch.long)
         for e in self.layout.params.entries:
@@ -136,7 +135,9 @@ class SACStack:
         self.adam = FlatAdam(lr.to(dev), member_of.to(dev))
         taus = [c.tau for c in configs]
         critic_member = self.adam.member_of[self.layout.params.critic_slice]
-        self.tau: torch.Tensor | float = taus[0] if len(set(taus)) == 1 else torch.tensor(taus, device=dev)[critic_member]
+        self.tau: torch.Tensor | float = (
+            taus[0] if len(set(taus)) == 1 else torch.tensor(taus, device=dev)[critic_member]
+        )
 
     def buffers(self, batch: int) -> UpdateBuffers:
         """The update buffers for batch size ``batch`` (created on first use)."""
@@ -146,7 +147,12 @@ class SACStack:
         return buf
 
     def update(
-        self, buf: UpdateBuffers, rew: torch.Tensor, done: torch.Tensor, discount_exponent: torch.Tensor, steps: Sequence[int]
+        self,
+        buf: UpdateBuffers,
+        rew: torch.Tensor,
+        done: torch.Tensor,
+        discount_exponent: torch.Tensor,
+        steps: Sequence[int],
     ) -> None:
         """One gradient step for every member on the filled ``buf``.
 
@@ -166,7 +172,9 @@ class SACStack:
         if self.negative_mask is not None:
             torch.where(self.negative_mask, q, z, out=q)
 
-    def compute_gradients(self, buf: UpdateBuffers, rew: torch.Tensor, done: torch.Tensor, discount_exponent: torch.Tensor) -> None:
+    def compute_gradients(
+        self, buf: UpdateBuffers, rew: torch.Tensor, done: torch.Tensor, discount_exponent: torch.Tensor
+    ) -> None:
         """Fill ``self.grad`` with d(L_critic + L_actor + L_alpha)/d(params) and add this step's stats."""
         # Actor over [s; s']: tanh-Gaussian sample and log-probability by hand.
         hidden_forward(buf.obs2, self.actor, buf.actor_h)
@@ -225,7 +233,9 @@ class SACStack:
         buf.g_u.addcmul_(buf.action_cur, buf.coef2)
         _aten.hardtanh_backward.grad_input(buf.g_u, buf.mu_raw_cur, -MU_BOUND, MU_BOUND, grad_input=buf.head_g_mu)
         torch.mul(buf.g_u, buf.sigma_eps_cur, out=buf.g_ls_pre).sub_(buf.coef)
-        _aten.hardtanh_backward.grad_input(buf.g_ls_pre, buf.ls_raw_cur, LOG_SIGMA_MIN, LOG_SIGMA_MAX, grad_input=buf.head_g_ls)
+        _aten.hardtanh_backward.grad_input(
+            buf.g_ls_pre, buf.ls_raw_cur, LOG_SIGMA_MIN, LOG_SIGMA_MAX, grad_input=buf.head_g_ls
+        )
         if self.act_mask is not None:
             buf.head_g_ls.mul_(self.act_mask)
         self._actor_backward(buf)
@@ -264,7 +274,8 @@ class SACStack:
             torch.sum(buf.critic_g_data[layer], 1, keepdim=True, out=grads[2 * layer + 1])
             if layer > 0:
                 torch.bmm(buf.critic_g[layer], self.critic_w_t[layer], out=buf.critic_g[layer - 1])
-                _relu_backward(buf.critic_g[layer - 1], buf.critic_h[layer - 1], 0.0, grad_input=buf.critic_g[layer - 1])
+                g = buf.critic_g[layer - 1]
+                _relu_backward(g, buf.critic_h[layer - 1], 0.0, grad_input=g)
         torch.bmm(buf.critic_g_policy_first, self.critic_act_w_t, out=buf.g_act_twins)
         torch.sum(buf.g_act_twins_split, 1, out=buf.g_act)
 
@@ -281,5 +292,6 @@ class SACStack:
             torch.sum(buf.actor_g[layer], 1, keepdim=True, out=grads[2 * layer + 1])
             if layer > 0:
                 torch.bmm(buf.actor_g[layer], self.actor_w_t[layer], out=buf.actor_g[layer - 1])
-                _relu_backward(buf.actor_g[layer - 1], buf.actor_h_cur[layer - 1], 0.0, grad_input=buf.actor_g[layer - 1])
+                g = buf.actor_g[layer - 1]
+                _relu_backward(g, buf.actor_h_cur[layer - 1], 0.0, grad_input=g)
 

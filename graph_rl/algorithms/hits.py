@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from graph_rl.algorithms.base import Algorithm, EpisodeArrays, RelabelledBatch, Transition
-from graph_rl.subtasks import TimedGoalSubtask
+from graph_rl.subtasks.timed_goal import DEADLINE_TOLERANCE, TimedGoalSubtask
 
 __all__ = ["HiTS"]
 
@@ -74,7 +74,7 @@ class HiTS(Algorithm):
             u = self.her_rng.random(len(src))
             left_before = ep.t1[tgt] - ep.t0[src] - u
             left_after = ep.t1[tgt] - ep.t1[src] - u
-            time_up = left_after <= 0
+            time_up = left_after <= DEADLINE_TOLERANCE
             goals = ep.achieved_goal[tgt]
             gs, ti, scale = self.subtask.goal_slice, self.subtask.time_index, self.subtask.time
             obs, new_obs = ep.obs[src], ep.new_obs[src]

@@ -94,7 +94,9 @@ class Graph:
         self._ep_step = ep_step
         env_done = terminated or truncated
         for node in path:
-            node.current.pending.env_return += reward
+            pending = node.current.pending
+            pending.env_return += pending.env_weight * reward
+            pending.env_weight *= node.env_reward_discount
         interrupter = len(path)
         for depth in range(len(path) - 1):
             if path[depth].wants_interrupt(new_obs, ep_step, total_step, testing) and interrupter == len(path):

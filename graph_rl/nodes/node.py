@@ -14,7 +14,9 @@ paper intends; the original never did (its policy read a key no algorithm set, r
 switching the flag off reproduces that.
 
 EAT plugs in through ``interruption_hook``: called every env step while this node's action runs
-(the node waits on a child), it may end that action early; the node then emits a fresh one.
+(the node waits on a child), it may end that action early; the node then emits a fresh one. A
+time-discounted higher level sets ``env_reward_discount`` (its env-reward aux term then sees the
+discounted sum of env rewards of each action) and overrides its algorithm's discount exponents.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ class InterruptionHook(Protocol):
 
 @dataclasses.dataclass(slots=True)
 class PendingAction:
-    """The action a node is running: emitted at ``t0``, closed when control returns."""
+    """The action a node is running: emitted at ``t0``, closed when control returns.
+
+    ``env_return`` sums the env rewards collected while it runs, the k-th weighted by
+    ``env_reward_discount ** k`` of the node (``env_weight`` is the next weight).
+    """
 
     obs: np.ndarray
     action: np.ndarray
@@ -51,6 +57,7 @@ class PendingAction:
     t0: int
     test_child: bool
     env_return: float = 0.0
+    env_weight: float = 1.0
 
 
 @dataclasses.dataclass(slots=True)
@@ -76,17 +83,19 @@ class Node:
         algorithm: learning and exploration of this level; its ``action_map`` is the node's action space.
         policy: chooses the edge and the action; default :class:`AlgorithmPolicy`.
         interruption_hook: optional per-step check that can end the running action (EAT).
+        env_reward_discount: per-step discount of the env rewards summed over an action (1 = plain sum).
     """
 
     def __init__(
         self, name: str, subtask: Subtask, algorithm: Algorithm, policy: Policy | None = None, *,
-        interruption_hook: InterruptionHook | None = None,
+        interruption_hook: InterruptionHook | None = None, env_reward_discount: float = 1.0,
     ) -> None:
         self.name = name
         self.subtask = subtask
         self.algorithm = algorithm
         self.policy: Policy = policy if policy is not None else AlgorithmPolicy(algorithm)
         self.interruption_hook = interruption_hook
+        self.env_reward_discount = float(env_reward_discount)
         self.children: list[Node] = []
         self.parents: list[Node] = []
         self._stack: list[Activation] = []
@@ -228,7 +237,7 @@ def _activation_state(run: Activation) -> dict[str, Any]:
     if run.pending is not None:
         p = run.pending
         pending = {"obs": p.obs.tolist(), "action": p.action.tolist(), "child": p.child, "t0": p.t0,
-                   "test_child": p.test_child, "env_return": p.env_return}
+                   "test_child": p.test_child, "env_return": p.env_return, "env_weight": p.env_weight}
     goal = {"desired": run.goal.desired.tolist(), "t0": run.goal.t0, "duration": run.goal.duration}
     return {"goal": goal, "deterministic": run.deterministic, "n_actions": run.n_actions, "ret": run.ret,
             "pending": pending}

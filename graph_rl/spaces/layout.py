@@ -67,10 +67,6 @@ class DictLayout:
         """Dict -> flat float32 vector (a new array)."""
         return np.concatenate([np.asarray(value[k], dtype=np.float32).ravel() for k in self.keys])
 
-    def unflatten(self, flat: np.ndarray) -> dict[str, np.ndarray]:
-        """Flat vector -> dict of views into it."""
-        return {k: flat[..., s] for k, s in self.slices.items()}
-
 
 class UnitMap:
     """Affine map between a finite Box ``[low, high]`` and ``[-1, 1]``.

@@ -71,8 +71,7 @@ class PartialObs:
         self.dim = self.layout.dim
 
     def __call__(self, env_obs: Mapping[str, Any]) -> np.ndarray:
-        obs = env_obs["observation"]
-        return np.concatenate([np.asarray(obs[k], dtype=np.float32).ravel() for k in self.keys])
+        return self.layout.flatten(env_obs["observation"])
 
 
 class GoalCriterion:

@@ -6,7 +6,7 @@ Times are normalised to [-1, 1] by ``convert(T) = 2T / delta_t_max - 1``. The no
 partial observation, ``g`` and the *remaining* time ``convert(T - e)``, ``e = t - t0`` (not clipped:
 the final observation can dip slightly below -1, as in the original).
 
-After each step: the deadline has passed iff ``T - e <= 0``; then the activation ends, the learning
+After each step: the deadline has passed iff ``T - e <= 0`` (up to float32 noise); then the activation ends, the learning
 target stops bootstrapping, and the reward is 1 iff the goal is achieved at that moment (0 otherwise,
 being early earns nothing; reference 4.2). The parent's hindsight action is the goal actually reached
 paired with the time that really elapsed, ``convert(e - U)``, ``U ~ Uniform[0, 1)`` from the node's
@@ -24,7 +24,11 @@ from graph_rl.spaces import DictLayout
 from graph_rl.subtasks.aux_rewards import AuxReward
 from graph_rl.subtasks.base import Goal, GoalCriterion, Outcome, PartialObs, Subtask
 
-__all__ = ["TimedGoalSubtask", "TimeScale"]
+__all__ = ["TimedGoalSubtask", "TimeScale", "DEADLINE_TOLERANCE"]
+
+DEADLINE_TOLERANCE = 1e-4
+"""The deadline has passed iff ``T - e <= DEADLINE_TOLERANCE``. Desired times arrive as float32 actions, so
+an intended 6-step subgoal can decode to 6.0000002 steps; without the tolerance it would run 7 steps."""
 
 
 class TimeScale:
@@ -99,7 +103,7 @@ class TimedGoalSubtask(Subtask):
         return np.concatenate([self.partial(env_obs), goal.desired, time])
 
     def finished(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> bool:
-        return self.remaining(goal, step) <= 0
+        return self.remaining(goal, step) <= DEADLINE_TOLERANCE
 
     def evaluate(
         self, env_obs: Mapping[str, Any], goal: Goal, step: int, n_actions: int, action: np.ndarray,
@@ -107,7 +111,7 @@ class TimedGoalSubtask(Subtask):
     ) -> Outcome:
         partial = self.partial(env_obs)
         achieved_goal = partial[self.goal_index]
-        time_up = self.remaining(goal, step) <= 0
+        time_up = self.remaining(goal, step) <= DEADLINE_TOLERANCE
         achieved = time_up and bool(self.criterion(achieved_goal, goal.desired))
         reward = 1.0 if achieved else 0.0
         if self.aux_rewards:

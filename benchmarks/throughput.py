@@ -1,0 +1,123 @@
+"""Training throughput: env steps per second of an agent in its learning phase, printed as JSON.
+
+    python benchmarks/throughput.py                               # HiTS on EasyPlatforms, shipped config
+    python benchmarks/throughput.py --algo SAC --steps 3000 --repeats 3
+    python benchmarks/throughput.py --profile prof.out            # cProfile of the timed phase
+
+Protocol: one torch thread; the shipped ``data/<env>/<algo>/graph_params.json`` unchanged except that
+``learning_starts`` is set to the end of a warm-up of ``--warmup`` env steps (acting and storing only, so the
+replay buffers hold enough for a batch). Then ``--steps`` timed env steps of the full training loop: act,
+``env.step``, ``observe``, and ``graph.learn`` after each episode (the shipped 0.5 gradient steps per env step
+per level; levels due together share one batched update). The figure is the median over ``--repeats`` timed
+phases (wall clock); target >= 500 steps/s on the 2-core dev machine (the original research code: 44-56).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import gymnasium as gym  # noqa: E402
+import torch  # noqa: E402
+
+import envs  # noqa: E402,F401
+from graph_rl.config import from_dict  # noqa: E402
+from graph_rl.config.graph_params import GraphParams  # noqa: E402
+from graph_rl.graph import Graph, build_graph  # noqa: E402
+from graph_rl.rng import RngRegistry  # noqa: E402
+
+TARGET_STEPS_PER_S = 500
+
+
+class Loop:
+    """The training loop's per-step work, without logging: act, step, observe, learn at episode ends."""
+
+    def __init__(self, graph: Graph, env: gym.Env, seed: int) -> None:
+        self.graph, self.env = graph, env
+        self.obs, _ = env.reset(seed=seed)
+        graph.reset()
+        self.ep_step = self.total_step = self.updates = 0
+
+    def run(self, n_steps: int, learn: bool) -> None:
+        graph, env = self.graph, self.env
+        end = self.total_step + n_steps
+        while self.total_step < end:
+            action = graph.act(self.obs, ep_step=self.ep_step, total_step=self.total_step, testing=False)
+            self.obs, reward, terminated, truncated, info = env.step(action)
+            self.ep_step += 1
+            self.total_step += 1
+            done = graph.observe(self.obs, reward, terminated, truncated, info, ep_step=self.ep_step,
+                                 total_step=self.total_step, testing=False)
+            if done or terminated or truncated:
+                graph.episode_metrics()
+                if learn:
+                    stats = graph.learn(self.total_step)
+                    self.updates += int(sum(v for k, v in stats.items() if k.endswith("/n_updates")))
+                self.obs, _ = env.reset()
+                graph.reset()
+                self.ep_step = 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default="EasyPlatforms")
+    parser.add_argument("--algo", default="HiTS", choices=["SAC", "HAC", "HiTS"])
+    parser.add_argument("--steps", type=int, default=5000, help="timed env steps per repeat")
+    parser.add_argument("--warmup", type=int, default=8000, help="env steps before learning starts")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", default=None, help="write a cProfile of the timed phases here")
+    args = parser.parse_args()
+
+    torch.set_num_threads(1)
+    raw = json.loads((ROOT / "data" / args.env / args.algo / "graph_params.json").read_text())
+    for level in raw["level_params_list"]:
+        level["algo_kwargs"]["learning_starts"] = args.warmup
+    params = from_dict(GraphParams, raw)
+    env = gym.make(f"{args.env}-v1")
+    n_total = args.warmup + args.steps * args.repeats
+    graph = build_graph(args.algo, env, params, RngRegistry(args.seed), n_steps=n_total)
+    loop = Loop(graph, env, args.seed)
+    start = time.perf_counter()
+    loop.run(args.warmup, learn=True)
+    warmup_rate = args.warmup / (time.perf_counter() - start)
+    profiler = cProfile.Profile() if args.profile else None
+    rates, updates = [], []
+    for _ in range(args.repeats):
+        before = loop.updates
+        if profiler:
+            profiler.enable()
+        start = time.perf_counter()
+        loop.run(args.steps, learn=True)
+        rates.append(args.steps / (time.perf_counter() - start))
+        if profiler:
+            profiler.disable()
+        updates.append(loop.updates - before)
+    if profiler:
+        profiler.dump_stats(args.profile)
+    median = statistics.median(rates)
+    print(json.dumps({
+        "env": args.env, "algo": args.algo, "levels": len(graph.nodes),
+        "batch_sizes": [lv.algo_kwargs.batch_size for lv in params.level_params_list],
+        "grad_steps_per_env_step": [lv.algo_kwargs.grad_steps_per_env_step for lv in params.level_params_list],
+        "torch_threads": torch.get_num_threads(), "timed_steps": args.steps, "repeats": args.repeats,
+        "env_steps_per_s": round(median, 1), "per_repeat": [round(r, 1) for r in rates],
+        "gradient_updates_per_repeat": updates, "warmup_steps_per_s_no_learning": round(warmup_rate, 1),
+        "target_env_steps_per_s": TARGET_STEPS_PER_S, "meets_target": median >= TARGET_STEPS_PER_S,
+        "machine": {"cpus": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()],
+                    "python": platform.python_version(), "torch": torch.__version__},
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -159,6 +159,28 @@ def test_same_generators_same_result_and_explore_seed_matters() -> None:
     assert not torch.equal(make_learner(init_seed=5).state_dict()["critic"], make_learner().state_dict()["critic"])
 
 
+def test_initialisation_uses_only_init_generator() -> None:
+    torch.manual_seed(1)
+    first = make_learner(init_seed=3).state_dict()
+    torch.manual_seed(2)
+    torch.rand(5)
+    second = make_learner(init_seed=3).state_dict()
+    assert_same_state(first, second)
+    assert torch.equal(first["critic"], first["target_critic"])
+
+
+def test_explore_generator_must_be_on_the_learner_device() -> None:
+    with pytest.raises(ValueError, match="explore_generator"):
+        SACLearner(
+            3,
+            1,
+            SACConfig(),
+            init_generator=torch.Generator(),
+            explore_generator=torch.Generator(),
+            device="cuda",
+        )
+
+
 def test_no_global_rng_use() -> None:
     batches = make_batches(4, 2, 6)
     obs = np.ones(4, dtype=np.float32)

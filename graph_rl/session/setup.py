@@ -7,6 +7,7 @@ fails here, with a one-line :class:`ConfigError` or :class:`CheckpointError`, be
 from __future__ import annotations
 
 import json
+import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ AUTO_CUDA_WIDTH = 256
 """``--device auto`` picks CUDA from this hidden-layer width on: below it, kernel-launch latency dominates the
 tiny matrix products and one CPU thread is faster (the shipped [32, 32] networks train faster on CPU)."""
 RESUME_FIXED_RUN_PARAMS = ("env", "env_kwargs", "seed")
+HASH_SEED_AT_IMPORT = os.environ.get("PYTHONHASHSEED")
+"""The interpreter's hash seed as far as it can be known (``seed_everything`` later overwrites the variable for
+child processes, which does not change this interpreter)."""
 
 
 @dataclass(kw_only=True)
@@ -101,9 +105,10 @@ class RunConfig:
             raise ConfigError(f"{where}: config.json does not fit this graph_rl version: {err}") from None
 
 
-def versions() -> dict[str, str]:
-    """Versions that the reproducibility guarantee depends on."""
+def versions() -> dict[str, str | None]:
+    """Versions (and the hash seed) that the reproducibility guarantee depends on."""
     return {
+        "pythonhashseed": HASH_SEED_AT_IMPORT,
         "graph_rl": graph_rl.__version__,
         "torch": torch.__version__,
         "numpy": np.__version__,

@@ -66,6 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _warn_version_drift(saved: dict[str, str]) -> None:
+    """Resuming under other library versions works, but voids the same-metrics guarantee: say so."""
+    from graph_rl.session.setup import versions
+
+    now = versions()
+    drift = [f"{k} {saved[k]} -> {now[k]}" for k in ("graph_rl", "torch", "numpy", "gymnasium") if saved.get(k) != now[k]]
+    if drift:
+        print(f"graph_rl: warning: checkpoint written with other versions ({', '.join(drift)}); "
+              "the resumed run may differ from an uninterrupted one", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import envs  # noqa: F401 - registers the Platforms environments
@@ -83,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         c = prepared.config
         if c.device_note:
             print(f"graph_rl: {c.device_note}", file=sys.stderr)
+        if prepared.checkpoint:
+            _warn_version_drift(prepared.checkpoint.config.get("versions", {}))
         start = f"from step {prepared.checkpoint.step} " if prepared.checkpoint else ""
         print(
             f"graph_rl: training {c.algo} on {c.env} {start}(seed {c.seed}, {c.device}, "

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
 
-from graph_rl.checkpoint import CheckpointError
+from graph_rl.checkpoint import CheckpointError, load_checkpoint
 from graph_rl.config import ConfigError
 from graph_rl.session import RunRequest, prepare_run, train
 from graph_rl.session.run import LOG_FILES
 from tests.session.fakes import fake_graph_factory, make_data_root
 
 
-def _train(data_root: Path, logdir: Path | None, **kwargs: object):
+def _train(data_root: Path, logdir: Path | None, callbacks: tuple = (), **kwargs: object):
     request = RunRequest(**{"env": "Toy", "algo": "sac", "logdir": logdir, "progress": False, **kwargs})
-    return train(request, data_root=data_root, graph_factory=fake_graph_factory)
+    return train(request, data_root=data_root, graph_factory=fake_graph_factory, callbacks=callbacks)
 
 
 def _snapshot(path: Path) -> dict[str, bytes]:
@@ -126,3 +128,50 @@ def test_config_errors(data_root: Path, tmp_path: Path, kwargs: dict, message: s
     with pytest.raises(ConfigError, match=re.escape(message)):
         prepare_run(request, data_root=data_root, graph_factory=fake_graph_factory)
     assert not (tmp_path / "x").exists()
+
+
+def _send(sig: signal.Signals, after_step: int, times: int = 1):
+    """A callback that sends ``sig`` (``times`` times) at the first episode end past ``after_step``."""
+    sent = []
+
+    def callback(session: object, stats: object) -> None:
+        if stats.total_step > after_step and not sent:  # type: ignore[attr-defined]
+            sent.append(stats)
+            for _ in range(times):
+                os.kill(os.getpid(), sig)
+
+    return callback
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_finishes_the_episode_checkpoints_and_resumes_exactly(data_root: Path, tmp_path: Path, sig: signal.Signals) -> None:
+    full_dir, _ = _train(data_root, tmp_path / "full")
+    previous = signal.getsignal(sig)
+    run_dir, result = _train(data_root, tmp_path / "sig", callbacks=(_send(sig, 50),))
+    assert signal.getsignal(sig) is previous
+    assert result.stop_reason == sig.name and 50 < result.total_step < 90
+    assert result.checkpoints[-1] == run_dir / "checkpoints" / f"step-{result.total_step}"
+    _train(data_root, None, resume=str(run_dir))
+    assert (run_dir / "metrics.jsonl").read_bytes() == (full_dir / "metrics.jsonl").read_bytes()
+
+
+def test_second_signal_aborts_and_keeps_the_last_checkpoint(data_root: Path, tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        _train(data_root, tmp_path / "run", callbacks=(_send(signal.SIGINT, 200, times=2),))
+    checkpoint = load_checkpoint(tmp_path / "run")
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert checkpoint.step < json.loads(lines[-1])["step"]
+
+
+def test_wandb_source_resolves_through_the_api_boundary(data_root: Path, tmp_path: Path) -> None:
+    from tests.session.test_resume_source import FakeApi
+
+    run_dir, first = _train(data_root, tmp_path / "run", run_overrides=["n_steps=100"])
+    api = FakeApi({"me/proj/SAC-Toy-x:step-9": run_dir / "checkpoints" / f"step-{first.total_step}"})
+    request = RunRequest(resume="wandb:me/proj/SAC-Toy-x:step-9", logdir=tmp_path / "new", progress=False)
+    prepared = prepare_run(request, data_root=data_root, graph_factory=fake_graph_factory, api_factory=lambda: api)
+    assert prepared.checkpoint is not None and prepared.checkpoint.step == first.total_step
+    result = prepared.execute()
+    assert api.calls == [("me/proj/SAC-Toy-x:step-9", "model")]
+    assert result.total_step == first.total_step  # budget already spent: only the final checkpoint is rewritten
+    assert (tmp_path / "new" / "config.json").is_file()

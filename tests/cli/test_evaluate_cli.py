@@ -1,0 +1,31 @@
+"""evaluate.py: JSON summary of deterministic episodes, a GIF with subgoals, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.cli.conftest import EVALUATE, run_script
+
+
+def test_evaluate_prints_json_and_writes_gif(base_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path) -> None:
+    run_dir, _ = base_run
+    gif = tmp_path / "episode.gif"
+    proc = run_script(EVALUATE, run_dir, "--episodes", 2, "--video", gif, "--every", 25)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["episodes"] == 2 and len(out["returns"]) == 2 and 0.0 <= out["success_rate"] <= 1.0
+    assert out["mean_length"] == sum(out["lengths"]) / 2 and out["frames"] > 2
+    assert out["step"] == json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])["step"]
+    assert gif.read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+
+
+def test_evaluate_errors_are_one_line(tmp_path: Path) -> None:
+    for args, expected in (
+        ([tmp_path / "missing"], "no such checkpoint or run directory"),
+        ([tmp_path, "--video", tmp_path / "x.avi"], "unsupported format .avi; use .gif or .mp4"),
+    ):
+        proc = run_script(EVALUATE, *args)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert expected in proc.stderr

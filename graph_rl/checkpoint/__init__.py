@@ -7,6 +7,7 @@ from graph_rl.checkpoint.checkpoint import (
     find_checkpoint,
     list_checkpoints,
     load_checkpoint,
+    point_latest,
     remove_checkpoints,
     save_checkpoint,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "find_checkpoint",
     "list_checkpoints",
     "load_checkpoint",
+    "point_latest",
     "remove_checkpoints",
     "save_checkpoint",
     "ResumeSourceError",

@@ -36,6 +36,7 @@ __all__ = [
     "load_checkpoint",
     "find_checkpoint",
     "list_checkpoints",
+    "point_latest",
     "remove_checkpoints",
 ]
 
@@ -122,11 +123,16 @@ def save_checkpoint(root: Path, step: int, state: Mapping[str, Any], config: Map
         shutil.rmtree(stale)
     else:
         os.rename(tmp, final)
+    point_latest(root, final)
+    return final
+
+
+def point_latest(root: Path, checkpoint: Path) -> None:
+    """Atomically make ``root/latest`` name ``checkpoint`` (a directory inside ``root``)."""
     pointer = root / f".{LATEST_FILE}.tmp"
-    pointer.write_text(name + "\n", encoding="utf-8")
+    pointer.write_text(checkpoint.name + "\n", encoding="utf-8")
     os.replace(pointer, root / LATEST_FILE)
     _fsync_dir(root)
-    return final
 
 
 def list_checkpoints(root: Path) -> list[tuple[int, Path]]:

@@ -29,6 +29,7 @@ from graph_rl.checkpoint import (
     Checkpoint,
     CheckpointError,
     load_checkpoint,
+    point_latest,
     remove_checkpoints,
     resolve_resume_source,
     save_checkpoint,
@@ -74,13 +75,17 @@ class PreparedRun:
     checkpoint: Checkpoint | None
     append: bool
     """True when continuing the checkpoint's own run directory (logs are cut back and appended to)."""
+    generated_name: bool = False
+    """The run directory name was made up (``runs/<env>-<algo>-<time>``), so a clash may pick a suffixed name."""
     wandb_mode: str = "disabled"
     progress: bool = False
     _tmp: Any = field(default=None, repr=False)
 
     def execute(self) -> SessionResult:
         """Create or continue the run directory, train, and close every log (also on errors and Ctrl-C)."""
-        created = not self.run_dir.exists()
+        created = self.generated_name or not self.run_dir.exists()
+        if self.generated_name:
+            self.run_dir = _claim_new_dir(self.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         config = self.config.to_dict()
         try:
@@ -116,9 +121,7 @@ class PreparedRun:
         assert self.checkpoint is not None
         root = self.run_dir / "checkpoints"
         if self.checkpoint.path.parent.resolve() == root.resolve():
-            pointer = root / ".latest.tmp"
-            pointer.write_text(self.checkpoint.path.name + "\n", encoding="utf-8")
-            os.replace(pointer, root / "latest")
+            point_latest(root, self.checkpoint.path)
             remove_checkpoints(root, after_step=step)
 
     def _start_wandb(self, config: dict[str, Any]) -> Any:
@@ -154,6 +157,19 @@ class PreparedRun:
             return path
 
         return checkpoint
+
+
+def _claim_new_dir(path: Path) -> Path:
+    """Create ``path``, or ``path-1``, ``path-2``, ... if another process took it since it was chosen."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for i in range(1000):
+        candidate = path if i == 0 else path.with_name(f"{path.name}-{i}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise ConfigError(f"--logdir {path}: cannot create a new run directory")
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
@@ -195,8 +211,6 @@ def _run_dir(request: RunRequest, config: RunConfig, checkpoint: Checkpoint | No
         return own, True
     if target is None:
         target = Path("runs") / f"{config.env}-{config.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
-        while target.exists():
-            target = target.with_name(target.name + "-1")
     elif target.exists() and (not target.is_dir() or any(target.iterdir())):
         hint = "use --resume on it to continue that run" if (target / "checkpoints").is_dir() else "choose another"
         raise ConfigError(f"--logdir {target}: exists and is not empty ({hint})")
@@ -257,6 +271,7 @@ def _build(
             raise CheckpointError(f"{checkpoint.path}: does not fit the graph ({type(err).__name__}: {first})") from None
     return PreparedRun(
         config=config, run_dir=run_dir, session=session, checkpoint=checkpoint, append=append,
+        generated_name=request.logdir is None and not append,
         wandb_mode=request.wandb, progress=progress,
     )
 

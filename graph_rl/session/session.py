@@ -280,11 +280,11 @@ class Session:
         self._recent_success.append(success)
         if bar.disable:
             return
-        bar.update(length)
         postfix = {"ep": c.train_episodes}
         if p.success_reward is not None:
             postfix["success"] = f"{np.mean(self._recent_success):.2f}"
         bar.set_postfix(postfix, refresh=False)
+        bar.update(length)
 
     def _test_block(self) -> None:
         c, n = self.counters, self.params.n_test_episodes

@@ -175,3 +175,15 @@ def test_wandb_source_resolves_through_the_api_boundary(data_root: Path, tmp_pat
     assert api.calls == [("me/proj/SAC-Toy-x:step-9", "model")]
     assert result.total_step == first.total_step  # budget already spent: only the final checkpoint is rewritten
     assert (tmp_path / "new" / "config.json").is_file()
+
+
+def test_generated_run_dir_names_never_collide(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    request = RunRequest(env="Toy", algo="SAC", progress=False, run_overrides=["n_steps=20"])
+    first = prepare_run(request, data_root=data_root, graph_factory=fake_graph_factory)
+    second = prepare_run(request, data_root=data_root, graph_factory=fake_graph_factory)
+    second.run_dir = first.run_dir  # as if both had been prepared within the same second
+    first.execute()
+    second.execute()
+    assert second.run_dir == first.run_dir.with_name(first.run_dir.name + "-1")
+    assert (first.run_dir / "metrics.jsonl").is_file() and (second.run_dir / "metrics.jsonl").is_file()

@@ -200,7 +200,9 @@ def load_checkpoint(path: Path) -> Checkpoint:
     meta = _read_json(directory / META_FILE, META_FILE)
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
-        raise CheckpointError(f"{directory}: checkpoint format version {version!r}, this graph_rl reads {FORMAT_VERSION}")
+        raise CheckpointError(
+            f"{directory}: checkpoint format version {version!r}, this graph_rl reads {FORMAT_VERSION}"
+        )
     state_path = directory / STATE_FILE
     if not state_path.is_file():
         raise CheckpointError(f"{state_path}: missing")

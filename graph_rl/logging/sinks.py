@@ -144,7 +144,9 @@ class ConsoleSink:
 
     def write(self, split: str, step: int, metrics: Mapping[str, Scalar]) -> None:
         parts = [f"step {step:>9,d}  test"]
-        parts += [f"{key} {metrics[key]:.3g}" for key in ("success", "return", "length") if metrics.get(key) is not None]
+        for key in ("success", "return", "length"):
+            if metrics.get(key) is not None:
+                parts.append(f"{key} {metrics[key]:.3g}")
         self._write("  ".join(parts))
 
     def flush(self) -> None:

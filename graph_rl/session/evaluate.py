@@ -57,7 +57,11 @@ class EvalResult:
 
 
 def load_agent(
-    source: Path, *, device: str = "cpu", render_mode: str | None = None, graph_factory: GraphFactory = default_graph_factory
+    source: Path,
+    *,
+    device: str = "cpu",
+    render_mode: str | None = None,
+    graph_factory: GraphFactory = default_graph_factory,
 ) -> Agent:
     """Load the checkpoint at ``source`` (checkpoint or run dir) and rebuild its graph on ``device``."""
     checkpoint = load_checkpoint(source)

@@ -106,6 +106,8 @@ class PreparedRun:
         if wandb_sink is not None:
             logger.add(wandb_sink)
         self.session.checkpoint_fn = self._checkpoint_fn(config, wandb_sink)
+        if self.checkpoint and not self.append:
+            self.session.counters.last_checkpoint_step = None  # a new run directory always gets its own checkpoint
         if self.checkpoint:
             logger.log("timing", step, {"resumed_from_step": step})
         try:
@@ -131,7 +133,8 @@ class PreparedRun:
 
         c = self.config
         name = c.wandb.run_name(algo=c.algo, env=c.env, seed=c.seed)
-        run = start_wandb_run(self.wandb_mode, c.wandb, run_dir=self.run_dir, config=config, name=name)  # type: ignore[arg-type]
+        mode = self.wandb_mode
+        run = start_wandb_run(mode, c.wandb, run_dir=self.run_dir, config=config, name=name)  # type: ignore[arg-type]
         return WandbSink(run, artifact=artifact_name(c.algo, c.env, run.id) if c.wandb.model_logging else None)
 
     def _add_sinks(self, logger: Logger, purge_step: int | None) -> None:
@@ -268,7 +271,8 @@ def _build(
             session.load_state_dict(checkpoint.state)
         except (KeyError, ValueError, RuntimeError, TypeError) as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-            raise CheckpointError(f"{checkpoint.path}: does not fit the graph ({type(err).__name__}: {first})") from None
+            why = f"{type(err).__name__}: {first}"
+            raise CheckpointError(f"{checkpoint.path}: does not fit the graph ({why})") from None
     return PreparedRun(
         config=config, run_dir=run_dir, session=session, checkpoint=checkpoint, append=append,
         generated_name=request.logdir is None and not append,

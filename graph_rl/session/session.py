@@ -255,7 +255,9 @@ class Session:
             metrics["success"] = int(success)
         metrics.update(self.graph.episode_metrics())
         self.logger.log("train", step, metrics)
-        stats = EpisodeStats(c.train_episodes, step, length, ep_return, success if p.success_reward is not None else None, graph_done)
+        stats = EpisodeStats(
+            c.train_episodes, step, length, ep_return, success if p.success_reward is not None else None, graph_done
+        )
         for callback in self._callbacks:
             callback(self, stats)
         learner_metrics = self.graph.learn(step)

@@ -22,7 +22,16 @@ from graph_rl.config import ConfigError, from_dict, resolve, suggest, to_dict
 from graph_rl.config.graph_params import GraphParams
 from graph_rl.config.run_params import RunParams, WandbParams
 
-__all__ = ["ALGOS", "RunRequest", "RunConfig", "load_params", "resolve_names", "choose_device", "check_env_id", "resume_config"]
+__all__ = [
+    "ALGOS",
+    "RunRequest",
+    "RunConfig",
+    "load_params",
+    "resolve_names",
+    "choose_device",
+    "check_env_id",
+    "resume_config",
+]
 
 ALGOS = ("SAC", "HAC", "HiTS", "EAT")
 AUTO_CUDA_WIDTH = 256
@@ -123,7 +132,8 @@ def resolve_names(env: str | None, algo: str | None, data_root: Path) -> tuple[s
         raise ConfigError(f"--{'env' if env is None else 'algo'}: required unless resuming")
     envs = sorted(p.name for p in data_root.iterdir() if p.is_dir()) if data_root.is_dir() else []
     if env not in envs:
-        raise ConfigError(f"--env {env}: unknown environment{suggest(env, envs)} (available: {', '.join(envs) or 'none'})")
+        available = ", ".join(envs) or "none"
+        raise ConfigError(f"--env {env}: unknown environment{suggest(env, envs)} (available: {available})")
     by_lower = {a.lower(): a for a in ALGOS}
     if algo.lower() not in by_lower:
         raise ConfigError(f"--algo {algo}: unknown algorithm{suggest(algo, ALGOS)} (available: {', '.join(ALGOS)})")
@@ -162,7 +172,8 @@ def load_params(request: RunRequest, data_root: Path) -> RunConfig:
     check_env_id(run)
     device, note = choose_device(request.device, graph)
     return RunConfig(
-        env=env, algo=algo, run=run, graph=graph, wandb=wandb, device=device, device_note=note, graph_n_steps=run.n_steps
+        env=env, algo=algo, run=run, graph=graph, wandb=wandb, device=device, device_note=note,
+        graph_n_steps=run.n_steps,
     )
 
 

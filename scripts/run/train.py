@@ -55,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
             f"--{name}", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
             help=f"override {name}.json, e.g. a.b[0].c=1 (JSON values); +KEY=VALUE adds a key",
         )
-    p.add_argument("--data_dir", type=Path, default=ROOT / "data", help="parameter folders <Env>/<Algo>/ (default: data/)")
+    p.add_argument(
+        "--data_dir", type=Path, default=ROOT / "data", help="parameter folders <Env>/<Algo>/ (default: data/)"
+    )
     p.add_argument("--resume", metavar="SOURCE", help="run dir, checkpoint dir, or wandb:ENTITY/PROJECT/NAME[:ALIAS]")
     p.add_argument("--wandb", default="disabled", choices=("online", "offline", "disabled"), help="default: disabled")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, help="tqdm bar (default: on if a terminal)")
@@ -71,7 +73,8 @@ def _warn_version_drift(saved: dict[str, str]) -> None:
     from graph_rl.session.setup import versions
 
     now = versions()
-    drift = [f"{k} {saved[k]} -> {now[k]}" for k in ("graph_rl", "torch", "numpy", "gymnasium") if saved.get(k) != now[k]]
+    keys = ("graph_rl", "torch", "numpy", "gymnasium")
+    drift = [f"{k} {saved.get(k)} -> {now[k]}" for k in keys if saved.get(k) != now[k]]
     if drift:
         print(f"graph_rl: warning: checkpoint written with other versions ({', '.join(drift)}); "
               "the resumed run may differ from an uninterrupted one", file=sys.stderr)

@@ -23,8 +23,10 @@ TINY = [
 """A HiTS run of about 900 env steps that learns after 200 steps, tests every 2 episodes, checkpoints twice."""
 
 
-def run_script(script: Path, *args: object, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    """Run ``script`` with ``args``; PYTHONHASHSEED is set (so train.py needs no re-exec) unless ``env`` says otherwise."""
+def run_script(
+    script: Path, *args: object, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess:
+    """Run ``script`` with ``args``; PYTHONHASHSEED is set (train.py then needs no re-exec) unless ``env`` unsets it."""
     full_env = {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}
     full_env = {k: v for k, v in full_env.items() if v is not None}
     return subprocess.run(

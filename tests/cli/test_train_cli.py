@@ -105,16 +105,24 @@ def test_every_error_is_one_line_exit_2_and_touches_nothing(
 ) -> None:
     base, new = base_run[0], tmp_path / "new"
     fresh = ["--env", "EasyPlatforms", "--algo", "HiTS", "--logdir", new]
-    runs = {case: _damaged_run(base, tmp_path, case) for case in ("corrupt state", "truncated meta", "bad pointer", "ok")}
+    damages = ("corrupt state", "truncated meta", "bad pointer", "ok")
+    runs = {case: _damaged_run(base, tmp_path, case) for case in damages}
     cases = {
-        "unknown algo": (["--env", "EasyPlatforms", "--algo", "HiTZ", "--logdir", new], "--algo HiTZ: unknown algorithm (did you mean 'HiTS'?)"),
-        "unknown param": ([*fresh, "--run_params", "n_stepz=5"], "run_params.n_stepz: unknown parameter (did you mean 'n_steps'?)"),
+        "unknown algo": (
+            ["--env", "EasyPlatforms", "--algo", "HiTZ", "--logdir", new],
+            "--algo HiTZ: unknown algorithm (did you mean 'HiTS'?)",
+        ),
+        "unknown param": (
+            [*fresh, "--run_params", "n_stepz=5"], "run_params.n_stepz: unknown parameter (did you mean 'n_steps'?)"
+        ),
         "wrong type": (
             [*fresh, "--graph_params", "level_params_list[0].model_kwargs.learning_rate=fast"],
             "graph_params.level_params_list[0].model_kwargs.learning_rate: expected a number",
         ),
         "bad flag value": ([*fresh, "--device", "gpu"], "argument --device: invalid choice: 'gpu'"),
-        "malformed json": ([*fresh, "--data_dir", _broken_data(tmp_path)], "run_params.json: malformed JSON (Expecting property name"),
+        "malformed json": (
+            [*fresh, "--data_dir", _broken_data(tmp_path)], "run_params.json: malformed JSON (Expecting property name"
+        ),
         "missing checkpoint": (["--resume", tmp_path / "nowhere"], "no such checkpoint or run directory"),
         "wandb source": (["--resume", "wandb:me/proj/model:latest"], "no wandb API key (run `wandb login`"),
         "corrupt state": (["--resume", runs["corrupt state"]], "state.pt: corrupt (checksum mismatch)"),
@@ -125,7 +133,9 @@ def test_every_error_is_one_line_exit_2_and_touches_nothing(
             ["--resume", runs["ok"], "--graph_params", "level_params_list[0].model_kwargs.learning_rate=0.5"],
             "--graph_params: cannot change the graph of a resumed run",
         ),
-        "nonempty logdir": ([*TINY, "--logdir", runs["ok"]], "exists and is not empty (use --resume on it to continue that run)"),
+        "nonempty logdir": (
+            [*TINY, "--logdir", runs["ok"]], "exists and is not empty (use --resume on it to continue that run)"
+        ),
     }
     if not torch.cuda.is_available():
         cases["no cuda"] = ([*fresh, "--device", "cuda"], "--device cuda: CUDA is not available (no GPU, or torch built")

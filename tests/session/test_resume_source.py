@@ -72,7 +72,8 @@ def test_wandb_source_through_fake_api(tmp_path: Path) -> None:
     local = resolve_resume_source("wandb:me/proj/m", tmp_path / "dl", api_factory=lambda: api)
     assert api.calls == [("me/proj/m:latest", "model")]
     assert local == tmp_path / "dl" / "m-latest" and (local / "state.pt").is_file()
-    with pytest.raises(ResumeSourceError, match=r"artifact not found or not downloadable \(artifact 'me/proj/m:v9' not found in project\)$"):
+    expected = r"artifact not found or not downloadable \(artifact 'me/proj/m:v9' not found in project\)$"
+    with pytest.raises(ResumeSourceError, match=expected):
         resolve_resume_source("wandb:me/proj/m:v9", tmp_path / "dl", api_factory=lambda: api)
 
 

@@ -144,7 +144,9 @@ def _send(sig: signal.Signals, after_step: int, times: int = 1):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signal_finishes_the_episode_checkpoints_and_resumes_exactly(data_root: Path, tmp_path: Path, sig: signal.Signals) -> None:
+def test_signal_finishes_the_episode_checkpoints_and_resumes_exactly(
+    data_root: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
     full_dir, _ = _train(data_root, tmp_path / "full")
     previous = signal.getsignal(sig)
     run_dir, result = _train(data_root, tmp_path / "sig", callbacks=(_send(sig, 50),))
@@ -173,8 +175,9 @@ def test_wandb_source_resolves_through_the_api_boundary(data_root: Path, tmp_pat
     assert prepared.checkpoint is not None and prepared.checkpoint.step == first.total_step
     result = prepared.execute()
     assert api.calls == [("me/proj/SAC-Toy-x:step-9", "model")]
-    assert result.total_step == first.total_step  # budget already spent: only the final checkpoint is rewritten
+    assert result.total_step == first.total_step  # budget already spent: only the final checkpoint is written
     assert (tmp_path / "new" / "config.json").is_file()
+    assert result.checkpoints == [tmp_path / "new" / "checkpoints" / f"step-{first.total_step}"]
 
 
 def test_generated_run_dir_names_never_collide(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

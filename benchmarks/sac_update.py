@@ -1,7 +1,7 @@
 """Cost of the per-node SAC learner on one CPU thread: updates, stacked updates, acting, replay.
 
 Prints one JSON object. Times are medians over ``--repeats`` blocks of ``--iters`` calls each (wall clock
-and process CPU time; on a shared machine trust CPU time). The HiTS target is 2 nodes at [32, 32] / 512,
+and process CPU time), plus the fastest block's CPU time; on a shared machine trust the CPU figures. The HiTS target is 2 nodes at [32, 32] / 512,
 one update per env step in total plus 1-2 ``act`` calls, at >= 500 env steps/s.
 
     python benchmarks/sac_update.py [--iters 300] [--repeats 5] [--batch 512] [--hidden 32 32]
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -36,7 +37,11 @@ def measure(fn: Callable[[], object], iters: int, repeats: int) -> dict[str, flo
             fn()
         wall.append((time.perf_counter() - w0) / iters * 1e3)
         cpu.append((time.process_time() - c0) / iters * 1e3)
-    return {"wall_ms": round(statistics.median(wall), 4), "cpu_ms": round(statistics.median(cpu), 4)}
+    return {
+        "wall_ms": round(statistics.median(wall), 4),
+        "cpu_ms": round(statistics.median(cpu), 4),
+        "cpu_ms_min": round(min(cpu), 4),
+    }
 
 
 def filled_buffer(obs_dim: int, act_dim: int, seed: int, size: int = 20_000) -> ReplayBuffer:
@@ -96,6 +101,7 @@ def main() -> None:
         "act_deterministic": measure(lambda: learner18.act(obs, True), 10 * it, rep),
         "replay_add": measure(lambda: buffer18.add(*transition), 10 * it, rep),
         "replay_sample": measure(lambda: buffer18.sample(args.batch), it, rep),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version()},
     }
     print(json.dumps(results, indent=2))

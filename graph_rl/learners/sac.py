@@ -253,9 +253,10 @@ def update_many(learners: Sequence[SACLearner], batches: Sequence[ReplayBatch]) 
     """One gradient step per learner, stacked into shared batched ops where possible.
 
     Learners with the same number of hidden layers, batch size and device are zero-padded to common
-    widths and updated together; the result equals ``learners[i].update(batches[i])`` for each ``i`` up
-    to float rounding in the padded matmuls (bit-exact when no padding is needed). A learner listed
-    twice, or alone in its group, is updated on its own.
+    widths and updated together. Every learner draws the same noise from its own generator and runs the
+    same ops as in ``learners[i].update(batches[i])``, so results agree up to float rounding (batched
+    matmuls may pick other kernels than a stack of one; about 1 ulp per step). A learner listed twice,
+    or alone in its group, is updated on its own.
     """
     if len(learners) != len(batches):
         raise ValueError(f"got {len(learners)} learners but {len(batches)} batches")

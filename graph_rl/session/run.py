@@ -81,8 +81,12 @@ class PreparedRun:
     progress: bool = False
     _tmp: Any = field(default=None, repr=False)
 
-    def execute(self) -> SessionResult:
-        """Create or continue the run directory, train, and close every log (also on errors and Ctrl-C)."""
+    def execute(self, on_start: Callable[[PreparedRun], None] | None = None) -> SessionResult:
+        """Create or continue the run directory, train, and close every log (also on errors and Ctrl-C).
+
+        ``on_start`` runs once everything is set up, right before training (the CLI announces the run there,
+        so a failure to start leaves nothing but its one-line error on stderr).
+        """
         created = self.generated_name or not self.run_dir.exists()
         if self.generated_name:
             self.run_dir = _claim_new_dir(self.run_dir)
@@ -111,6 +115,8 @@ class PreparedRun:
         if self.checkpoint:
             logger.log("timing", step, {"resumed_from_step": step})
         try:
+            if on_start is not None:
+                on_start(self)
             with _stop_on_signals(self.session):
                 return self.session.run()
         finally:

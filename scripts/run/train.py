@@ -31,8 +31,12 @@ if __name__ == "__main__":
 
 import argparse  # noqa: E402 - after the re-exec, so the interpreter that stays pays for imports once
 import json  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from graph_rl.session import PreparedRun
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,6 +84,21 @@ def _warn_version_drift(saved: dict[str, str]) -> None:
               "the resumed run may differ from an uninterrupted one", file=sys.stderr)
 
 
+def _announce(prepared: PreparedRun) -> None:
+    """Say what is being trained, once the run has started (so failures before stay one line)."""
+    c = prepared.config
+    if c.device_note:
+        print(f"graph_rl: {c.device_note}", file=sys.stderr)
+    if prepared.checkpoint:
+        _warn_version_drift(prepared.checkpoint.config.get("versions", {}))
+    start = f"from step {prepared.checkpoint.step} " if prepared.checkpoint else ""
+    print(
+        f"graph_rl: training {c.algo} on {c.env} {start}(seed {c.seed}, {c.device}, "
+        f"{c.run.torch_num_threads} thread(s)) in {prepared.run_dir}",
+        file=sys.stderr,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import envs  # noqa: F401 - registers the Platforms environments
@@ -94,18 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         prepared = prepare_run(request, data_root=args.data_dir)
-        c = prepared.config
-        if c.device_note:
-            print(f"graph_rl: {c.device_note}", file=sys.stderr)
-        if prepared.checkpoint:
-            _warn_version_drift(prepared.checkpoint.config.get("versions", {}))
-        start = f"from step {prepared.checkpoint.step} " if prepared.checkpoint else ""
-        print(
-            f"graph_rl: training {c.algo} on {c.env} {start}(seed {c.seed}, {c.device}, "
-            f"{c.run.torch_num_threads} thread(s)) in {prepared.run_dir}",
-            file=sys.stderr,
-        )
-        result = prepared.execute()
+        result = prepared.execute(on_start=_announce)
     except (ConfigError, CheckpointError) as err:
         print(f"train.py: error: {err}", file=sys.stderr)
         return 2

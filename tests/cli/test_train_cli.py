@@ -125,6 +125,7 @@ def test_every_error_is_one_line_exit_2_and_touches_nothing(
         ),
         "missing checkpoint": (["--resume", tmp_path / "nowhere"], "no such checkpoint or run directory"),
         "wandb source": (["--resume", "wandb:me/proj/model:latest"], "no wandb API key (run `wandb login`"),
+        "wandb online": ([*fresh, "--wandb", "online"], "--wandb online: cannot start the wandb run (No API key"),
         "corrupt state": (["--resume", runs["corrupt state"]], "state.pt: corrupt (checksum mismatch)"),
         "truncated meta": (["--resume", runs["truncated meta"]], "corrupt checkpoint.json"),
         "bad pointer": (["--resume", runs["bad pointer"]], "points to missing checkpoint 'step-99'"),

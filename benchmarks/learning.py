@@ -36,7 +36,8 @@ class _CurveSink:
 
     splits = frozenset({"train", "test"})
 
-    def __init__(self) -> None:
+    def __init__(self, label: str) -> None:
+        self.label = label
         self.start = time.monotonic()
         self.tests: list[dict[str, float]] = []
         self.train_episodes = 0
@@ -50,6 +51,7 @@ class _CurveSink:
             if key in metrics:
                 record[key] = metrics[key]
         self.tests.append(record)
+        print(f"[{self.label}] step {step} success {record['success']} ({record['wall_s']} s)", file=sys.stderr, flush=True)
 
     def flush(self) -> None:
         pass
@@ -81,7 +83,7 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
     rng = RngRegistry(seed)
     train_env, test_env = gym.make(run.env), gym.make(run.env)
     graph = build_graph(algo, train_env, params, rng, n_steps=n_steps)
-    sink = _CurveSink()
+    sink = _CurveSink(f"{algo} {env_name} seed {seed}")
     session = Session(graph, train_env=train_env, test_env=test_env, params=run, rng=rng, logger=Logger([sink]))
     result = session.run()
     curve = sink.tests

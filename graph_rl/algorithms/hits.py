@@ -82,6 +82,7 @@ class HiTS(Algorithm):
             new_obs[:, gs] = goals
             obs[:, ti] = scale.convert(left_before)
             new_obs[:, ti] = scale.convert(left_after)
-            rew, _ = self.subtask.relabel(ep.achieved_goal[src], goals, ep.act[src], ep.env_return[src], time_up)
+            tol = None if self.subtask.tol_slice is None else obs[:, self.subtask.tol_slice]
+            rew, _ = self.subtask.relabel(ep.achieved_goal[src], goals, ep.act[src], ep.env_return[src], time_up, tol)
             parts.append(RelabelledBatch(obs, ep.act[src], rew, new_obs, time_up.astype(np.float32), disc[src]))
         return RelabelledBatch.concat(parts)

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["AuxReward", "DeltaTAchReward", "EnvReward"]
+__all__ = ["AuxReward", "DeltaTAchReward", "EnvReward", "GoalTolReward"]
 
 
 class AuxReward(Protocol):
@@ -47,3 +47,22 @@ class EnvReward:
 
     def __call__(self, actions: np.ndarray, env_returns: np.ndarray) -> np.ndarray:
         return (self.weight * np.asarray(env_returns, dtype=np.float32)).astype(np.float32)
+
+
+class GoalTolReward:
+    """``-weight * mean(chosen thresholds)`` for a level that chooses its child's goal tolerances.
+
+    Without it, loose tolerances would be free and the level would make every subgoal trivially achievable
+    (reference 4.4, ``learn_goal_ach_thresholds``).
+
+    Args:
+        weight: ``goal_tol_rew``.
+        columns: where the chosen thresholds sit in the level's flat action.
+    """
+
+    def __init__(self, weight: float, columns: slice) -> None:
+        self.weight = float(weight)
+        self.columns = columns
+
+    def __call__(self, actions: np.ndarray, env_returns: np.ndarray) -> np.ndarray:
+        return (-self.weight * actions[:, self.columns].mean(axis=1)).astype(np.float32)

@@ -29,11 +29,13 @@ class Goal:
         desired: flat desired goal (goal-space units).
         t0: episode step at which the activation started.
         duration: timed goals only: env steps until the deadline (T).
+        thresholds: per goal key achievement thresholds chosen by the parent (learnt tolerances), else None.
     """
 
     desired: np.ndarray
     t0: int
     duration: float | None = None
+    thresholds: np.ndarray | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -90,12 +92,15 @@ class GoalCriterion:
         self.thresholds = {k: float(thresholds[k]) for k in layout.keys}
         self._groups = [(layout.slices[k], self.thresholds[k]) for k in layout.keys]
 
-    def __call__(self, achieved: np.ndarray, desired: np.ndarray) -> np.ndarray:
-        """Bool array over leading axes of ``(..., G)`` goal arrays."""
+    def __call__(self, achieved: np.ndarray, desired: np.ndarray, thresholds: np.ndarray | None = None) -> np.ndarray:
+        """Bool array over leading axes of ``(..., G)`` goal arrays.
+
+        ``thresholds`` (``(..., K)``, one per key in sorted key order) replaces the fixed ones (learnt tolerances).
+        """
         diff = achieved - desired
         ok = np.ones(diff.shape[:-1], dtype=bool)
-        for sl, thr in self._groups:
-            ok &= np.sqrt(np.sum(diff[..., sl] ** 2, axis=-1)) < thr
+        for k, (sl, thr) in enumerate(self._groups):
+            ok &= np.sqrt(np.sum(diff[..., sl] ** 2, axis=-1)) < (thr if thresholds is None else thresholds[..., k])
         return ok
 
 

@@ -51,12 +51,18 @@ class EnvGoalSubtask(ShortestPathSubtask):
         self.goal_layout = DictLayout({"desired_goal": goal_bounds})
         if self.goal_layout.dim != len(self.goal_index):
             raise ValueError(f"desired_goal has {self.goal_layout.dim} dims but {env_goal_key!r} has {len(self.goal_index)}")
+        self.env_goal_key = env_goal_key
         self.compute_reward = compute_reward
         self.achievement_reward = float(achievement_reward)
         self.parent_action_layout = None
 
     def start(self, parent_action: np.ndarray | None, env_obs: Mapping[str, Any], step: int) -> Goal:
         return Goal(desired=np.asarray(env_obs["desired_goal"], dtype=np.float32).copy(), t0=step)
+
+    def finished(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> bool:
+        # Checked every env step: read the achieved goal directly instead of flattening the observation.
+        achieved = np.asarray(env_obs["observation"][self.env_goal_key], dtype=np.float32)
+        return bool(self.is_achieved(achieved, goal.desired))
 
     def is_achieved(self, achieved: np.ndarray, desired: np.ndarray) -> np.ndarray:
         return np.asarray(self.compute_reward(achieved, desired, {})) == self.achievement_reward

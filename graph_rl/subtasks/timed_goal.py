@@ -11,6 +11,10 @@ target stops bootstrapping, and the reward is 1 iff the goal is achieved at that
 being early earns nothing; reference 4.2). The parent's hindsight action is the goal actually reached
 paired with the time that really elapsed, ``convert(e - U)``, ``U ~ Uniform[0, 1)`` from the node's
 ``her`` stream: every duration that would have expired exactly at this step is equally likely.
+
+Learnt tolerances (``max_thresholds`` given; the parent's ``learn_goal_ach_thresholds``): the parent also
+chooses one achievement threshold per goal key, in ``[0, max]``; the node observes them after the goal,
+hindsight goals keep them, and the hindsight action copies them (reference 4.6, ``...TolTG``).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class TimedGoalSubtask(Subtask):
         delta_t_min: shortest subgoal duration in env steps.
         rng: the node's ``her`` stream (for the hindsight time draw).
         aux_rewards: auxiliary terms.
+        max_thresholds: per goal key upper bound of parent-chosen thresholds; None = fixed ``thresholds``.
     """
 
     max_n_actions = None
@@ -69,6 +74,7 @@ class TimedGoalSubtask(Subtask):
     def __init__(
         self, partial_obs: PartialObs, goal_keys: Sequence[str], thresholds: Mapping[str, float], delta_t_max: float,
         delta_t_min: float, rng: np.random.Generator, aux_rewards: Sequence[AuxReward] = (),
+        max_thresholds: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(aux_rewards)
         self.partial = partial_obs
@@ -79,20 +85,32 @@ class TimedGoalSubtask(Subtask):
         self.delta_t_min = float(delta_t_min)
         self.rng = rng
         self.goal_slice = slice(partial_obs.dim, partial_obs.dim + self.goal_layout.dim)
-        self.time_index = self.goal_slice.stop
-        self.obs_dim = self.time_index + 1
-        self.parent_action_layout = DictLayout({
+        boxes = {
             "delta_t_ach": (np.array([self.time.convert(self.delta_t_min)]), np.array([1.0])),
             "goal": (self.goal_layout.low, self.goal_layout.high),
-        })
+        }
+        self.tol_slice: slice | None = None
+        if max_thresholds is not None:
+            keys = self.goal_layout.keys
+            boxes["goal_tol"] = (np.zeros(len(keys)), np.array([max_thresholds[k] for k in keys]))
+            self.tol_slice = slice(self.goal_slice.stop, self.goal_slice.stop + len(keys))
+        self.time_index = self.goal_slice.stop if self.tol_slice is None else self.tol_slice.stop
+        self.obs_dim = self.time_index + 1
+        self.parent_action_layout = DictLayout(boxes)
         self._time_slot = self.parent_action_layout.slices["delta_t_ach"].start
         self._goal_slot = self.parent_action_layout.slices["goal"]
+        self._tol_slot = self.parent_action_layout.slices.get("goal_tol")
 
     def start(self, parent_action: np.ndarray | None, env_obs: Mapping[str, Any], step: int) -> Goal:
         if parent_action is None:
             raise ValueError("a timed-goal subtask needs a timed goal from its parent")
         duration = float(self.time.unconvert(float(parent_action[self._time_slot])))
-        return Goal(desired=np.array(parent_action[self._goal_slot], dtype=np.float32), t0=step, duration=duration)
+        thresholds = None if self._tol_slot is None else np.array(parent_action[self._tol_slot], dtype=np.float32)
+        return Goal(desired=np.array(parent_action[self._goal_slot], dtype=np.float32), t0=step, duration=duration,
+                    thresholds=thresholds)
+
+    def _goal_part(self, goal: Goal) -> list[np.ndarray]:
+        return [goal.desired] if goal.thresholds is None else [goal.desired, goal.thresholds]
 
     def remaining(self, goal: Goal, step: int) -> float:
         """Env steps left until the deadline (negative once past it)."""
@@ -100,7 +118,7 @@ class TimedGoalSubtask(Subtask):
 
     def observe(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> np.ndarray:
         time = np.array([self.time.convert(self.remaining(goal, step))], dtype=np.float32)
-        return np.concatenate([self.partial(env_obs), goal.desired, time])
+        return np.concatenate([self.partial(env_obs), *self._goal_part(goal), time])
 
     def finished(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> bool:
         return self.remaining(goal, step) <= DEADLINE_TOLERANCE
@@ -112,29 +130,33 @@ class TimedGoalSubtask(Subtask):
         partial = self.partial(env_obs)
         achieved_goal = partial[self.goal_index]
         time_up = self.remaining(goal, step) <= DEADLINE_TOLERANCE
-        achieved = time_up and bool(self.criterion(achieved_goal, goal.desired))
+        achieved = time_up and bool(self.criterion(achieved_goal, goal.desired, goal.thresholds))
         reward = 1.0 if achieved else 0.0
         if self.aux_rewards:
             reward += float(self.aux(action[None], np.array([env_return], dtype=np.float32))[0])
         time = np.array([self.time.convert(self.remaining(goal, step))], dtype=np.float32)
         return Outcome(
             reward=reward, achieved=achieved, ended=time_up, done=time_up, achieved_goal=achieved_goal,
-            new_obs=np.concatenate([partial, goal.desired, time]),
+            new_obs=np.concatenate([partial, *self._goal_part(goal), time]),
         )
 
     def hindsight_action(self, goal: Goal, achieved_goal: np.ndarray, step: int) -> np.ndarray:
         out = np.empty(self.parent_action_layout.dim, dtype=np.float32)
         out[self._time_slot] = self.time.convert((step - goal.t0) - self.rng.random())
         out[self._goal_slot] = achieved_goal
+        if self._tol_slot is not None:
+            out[self._tol_slot] = goal.thresholds
         return out
 
     def relabel(
         self, achieved_goals: np.ndarray, desired_goals: np.ndarray, actions: np.ndarray, env_returns: np.ndarray,
-        time_up: np.ndarray | None = None,
+        time_up: np.ndarray | None = None, thresholds: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`Subtask.relabel`; ``thresholds`` ``(N, K)``: the learnt tolerances of each row."""
         if time_up is None:
             raise ValueError("timed relabelling needs the time_up mask")
-        achieved = np.asarray(time_up, dtype=bool) & np.asarray(self.criterion(achieved_goals, desired_goals), dtype=bool)
+        hit = self.criterion(achieved_goals, desired_goals, thresholds)
+        achieved = np.asarray(time_up, dtype=bool) & np.asarray(hit, dtype=bool)
         rewards = achieved.astype(np.float32)
         if self.aux_rewards:
             rewards += self.aux(actions, env_returns)
@@ -146,5 +168,10 @@ class TimedGoalSubtask(Subtask):
         return {
             "position": goal.desired[self.goal_layout.slices["position"]].copy(),
             "time_left": float(self.remaining(goal, step)),
-            "tolerance": self.criterion.thresholds["position"],
+            "tolerance": self._threshold(goal, "position"),
         }
+
+    def _threshold(self, goal: Goal, key: str) -> float:
+        if goal.thresholds is None:
+            return self.criterion.thresholds[key]
+        return float(goal.thresholds[self.goal_layout.keys.index(key)])

@@ -174,3 +174,23 @@ def test_env_reward_aux_with_discounted_env_rewards(log: list) -> None:
     (episode,) = top_algo.episodes
     assert episode[0].env_return == pytest.approx(-1 - 0.5 - 0.25)
     assert episode[0].reward == pytest.approx(-1.0 + 0.1 * -1.75)
+
+
+def test_learnt_tolerances_are_chosen_by_the_parent_observed_and_kept_in_hindsight() -> None:
+    from graph_rl.subtasks import GoalTolReward
+
+    sub = TimedGoalSubtask(PartialObs(LAYOUT, None), ["position"], {"position": 0.05}, 10.0, 0.0,
+                           np.random.default_rng(3), max_thresholds={"position": 0.5})
+    assert sub.parent_action_layout.keys == ("delta_t_ach", "goal", "goal_tol")
+    np.testing.assert_allclose(sub.parent_action_layout.high, [1.0, 1.0, 0.5])
+    goal = sub.start(np.array([-0.8, 0.5, 0.25], np.float32), OBS, step=0)  # T = 1, tolerance 0.25
+    assert sub.obs_dim == 5 and sub.tol_slice == slice(3, 4)
+    np.testing.assert_allclose(sub.observe(OBS, goal, 0), [0.3, 0.1, 0.5, 0.25, -0.8], atol=1e-6)
+    out = sub.evaluate(OBS, goal, 1, 1, np.zeros(1), 0.0, False, False)  # |0.3 - 0.5| = 0.2 < 0.25
+    assert out.achieved and out.reward == 1.0
+    np.testing.assert_allclose(sub.hindsight_action(goal, np.array([0.3], np.float32), 1)[2], 0.25)
+    rew, ach = sub.relabel(np.array([[0.3], [0.3]]), np.array([[0.5], [0.5]]), np.zeros((2, 1)), np.zeros(2),
+                           np.array([True, True]), np.array([[0.25], [0.1]]))
+    np.testing.assert_array_equal(rew, [1.0, 0.0])
+    penalty = GoalTolReward(2.0, slice(2, 3))
+    np.testing.assert_allclose(penalty(np.array([[0.0, 0.0, 0.25]]), np.zeros(1)), [-0.5])

@@ -49,6 +49,7 @@ class Transition:
     test_child: bool = False
     child_achieved: bool = True
     child_hindsight: np.ndarray | None = None
+    child_completed: bool = True
 
     def to_state(self) -> dict[str, Any]:
         """Plain-data copy (lists, floats) for checkpoints."""
@@ -203,9 +204,16 @@ class Algorithm(ABC):
         Where the child failed, ``ep.act`` becomes what the child achieved (only ``columns`` of it, if
         given) and ``ep.rew`` is recomputed for that action. Returns the testing transitions: failed
         subgoal tests, with the original action and ``child_failure_penalty``.
+
+        A test only fails if the child's activation ran its course (goal, budget or deadline) without
+        success. A child cut short, by the env episode ending (e.g. the env goal reached mid-subgoal) or by an
+        ancestor's interruption, was not tested: the original penalised it anyway, so with 30% testing the
+        very subgoal that reached the env goal often got the terminal failure penalty (the research fork
+        meant to skip it for the env goal but never did, EAT reference 1.6).
         """
         child_ok = np.array([tr.child_achieved for tr in episode], dtype=bool)
-        failed_test = np.array([tr.test_child for tr in episode], dtype=bool) & ~child_ok
+        completed = np.array([tr.child_completed for tr in episode], dtype=bool)
+        failed_test = np.array([tr.test_child for tr in episode], dtype=bool) & ~child_ok & completed
         testing = None
         if failed_test.any():
             n_fail = int(failed_test.sum())

@@ -33,8 +33,10 @@ from graph_rl.subtasks import Goal, Outcome, Subtask
 
 __all__ = ["Node", "Activation", "PendingAction", "InterruptionHook", "Feedback"]
 
-Feedback = tuple[bool, np.ndarray]
-"""What a child tells its parent on returning control: (goal achieved, hindsight action)."""
+Feedback = tuple[bool, np.ndarray, bool]
+"""What a child tells its parent on returning control: (goal achieved, hindsight action, completed).
+``completed``: the child's activation ended on its own terms (goal, budget, deadline), not cut short by an
+ancestor's interruption or the end of the env episode."""
 
 
 class InterruptionHook(Protocol):
@@ -166,6 +168,7 @@ class Node:
             done=out.done, achieved_goal=out.achieved_goal, t0=pending.t0, t1=step, env_return=pending.env_return,
             test_child=pending.test_child, child_achieved=True if feedback is None else feedback[0],
             child_hindsight=None if feedback is None else feedback[1],
+            child_completed=True if feedback is None else feedback[2],
         ))
         run.ret += out.reward
         run.pending = None
@@ -188,7 +191,7 @@ class Node:
             self._duration_sum += run.goal.duration
         if self.subtask.parent_action_layout is None:
             return None
-        return last.achieved, self.subtask.hindsight_action(run.goal, last.achieved_goal, step)
+        return last.achieved, self.subtask.hindsight_action(run.goal, last.achieved_goal, step), last.ended
 
     # --- episodes, metrics, state ---------------------------------------------------------------
 

@@ -103,3 +103,12 @@ def test_stored_actions_are_normalised_to_unit_box() -> None:
     sample = algo.buffer.sample(4)
     np.testing.assert_allclose(sample.act.numpy()[:, 0], [0.5] * 4)
     np.testing.assert_allclose(sample.rew.numpy(), [-1.0] * 4)
+
+
+def test_no_testing_penalty_for_a_child_cut_short() -> None:
+    algo = make_algorithm(subtask(), ([-1.0], [1.0]), n_hindsight_goals=0, child_failure_penalty=-10.0)
+    episode = inner_episode()
+    episode[2].child_completed = False  # the env goal was reached before the child's subgoal test was over
+    batch = algo.relabel(episode)
+    np.testing.assert_array_equal(batch.rew, [-1, -1, 0, -10])  # only the first (completed) failed test
+    np.testing.assert_allclose(batch.act[:, 0], [0.2, 0.4, 0.5, 0.3])  # hindsight action still applies

@@ -16,14 +16,18 @@ import argparse
 import json
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from graph_rl.learners.tianshou_adapter import LEARNER_NAMES, TianshouConfig, make_learner
-from graph_rl.replay import ReplayBuffer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from graph_rl.learners.tianshou_adapter import LEARNER_NAMES, TianshouConfig, make_learner  # noqa: E402
+from graph_rl.replay import ReplayBuffer  # noqa: E402
 
 BUFFER_PATH = "tianshou.SAC(buffer)"
 

@@ -34,6 +34,7 @@ class Transition:
     """One closed action of a node, in the node's own terms.
 
     ``action`` and ``child_hindsight`` are flat, in action-space units; times are episode steps.
+    ``interrupted``: the node's own interruption hook ended the action early (EAT termination).
     """
 
     obs: np.ndarray
@@ -50,6 +51,7 @@ class Transition:
     child_achieved: bool = True
     child_hindsight: np.ndarray | None = None
     child_completed: bool = True
+    interrupted: bool = False
 
     def to_state(self) -> dict[str, Any]:
         """Plain-data copy (lists, floats) for checkpoints."""

@@ -50,6 +50,11 @@ class HAC(Algorithm):
         src = np.repeat(np.arange(n), counts)
         return src, self.her_rng.integers(src + 1, n) if len(src) else src
 
+    def hindsight_env_returns(self, ep: EpisodeArrays, src: np.ndarray, goals: np.ndarray) -> np.ndarray:
+        """Env rewards of actions ``src`` as seen under hindsight ``goals``: the stored ones (the env's rewards
+        for its own goal). A time-discounted level (EAT) re-scores the last step for the hindsight goal."""
+        return ep.env_return[src]
+
     def relabel(self, episode: list[Transition]) -> RelabelledBatch:
         ep = EpisodeArrays.stack(episode)
         disc = self.discount_exponents(ep.t0, ep.t1)
@@ -66,6 +71,7 @@ class HAC(Algorithm):
             obs, new_obs = ep.obs[src], ep.new_obs[src]
             obs[:, gs] = goals
             new_obs[:, gs] = goals
-            rew, achieved = self.subtask.relabel(ep.achieved_goal[src], goals, ep.act[src], ep.env_return[src])
+            env_returns = self.hindsight_env_returns(ep, src, goals)
+            rew, achieved = self.subtask.relabel(ep.achieved_goal[src], goals, ep.act[src], env_returns)
             parts.append(RelabelledBatch(obs, ep.act[src], rew, new_obs, achieved.astype(np.float32), disc[src]))
         return RelabelledBatch.concat(parts)

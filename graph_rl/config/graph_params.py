@@ -19,7 +19,13 @@ from typing import Literal
 
 from graph_rl.config.schema import ConfigError
 
-__all__ = ["FlatAlgoKwargs", "AlgoKwargs", "ModelKwargs", "SubtaskSpecParams", "LevelParams", "GraphParams"]
+__all__ = [
+    "FlatAlgoKwargs", "AlgoKwargs", "ModelKwargs", "SubtaskSpecParams", "EATParams", "LevelParams", "GraphParams",
+    "TIMED_ALGORITHMS",
+]
+
+TIMED_ALGORITHMS = ("HiTS", "EAT")
+"""Algorithms whose levels below the top pursue timed subgoals."""
 
 
 def _check(ok: bool, path: str, msg: str) -> None:
@@ -160,6 +166,51 @@ class SubtaskSpecParams:
 
 
 @dataclasses.dataclass(kw_only=True)
+class EATParams:
+    """EAT on the top level: when to terminate its running timed subgoal early, and its time-discounted objective."""
+
+    strategy: Literal["never", "changing_q", "changing_q_relative", "changing_target", "random"] = "never"
+    """``never`` = plain HiTS; ``changing_q``: Q(fresh) > Q(running, remaining time) + k * running std of Q;
+    ``changing_q_relative``: Q(fresh) - Q(running) > margin * |Q(running)| > 0; ``changing_target``: the implied
+    velocities towards the two subgoals differ by more than a threshold; ``random``: with a fixed probability."""
+    warmup_steps: int = 0
+    """No termination before this many training env steps."""
+    q_std_multiplier: float = 1.0
+    """k of ``changing_q``."""
+    q_smoothing: float = 0.999
+    """Smoothing constant of the running mean and std of Q (``changing_q``)."""
+    q_stats_start: int | None = None
+    """Training env step from which Q statistics are collected; null = warmup_steps / 2."""
+    q_relative_margin: float = 0.1
+    """Margin of ``changing_q_relative``."""
+    target_threshold: float = 0.5
+    """Threshold of ``changing_target``."""
+    target_relative: bool = True
+    """``changing_target`` compares 2 |v_run - v_new| / (|v_run| + |v_new|) (in [0, 2]) instead of |v_run - v_new|."""
+    termination_probability: float = 0.0
+    """Per-step probability of ``random``."""
+    time_discounted: bool = True
+    """Top-level reward = discounted env reward collected during the action / reward_normalization, bootstrap with
+    gamma ** (env steps it lasted), gamma = the level's ``flat_algo_kwargs.gamma``. False keeps HiTS's objective."""
+    reward_normalization: float = 1.0
+    """c of the time-discounted reward."""
+
+    def validate(self, path: str) -> None:
+        _check(self.warmup_steps >= 0, _join(path, "warmup_steps"), "must be >= 0")
+        _check(self.q_std_multiplier >= 0, _join(path, "q_std_multiplier"), "must be >= 0")
+        _check(0 < self.q_smoothing < 1, _join(path, "q_smoothing"), f"must be in (0, 1), got {self.q_smoothing}")
+        _check(self.q_stats_start is None or self.q_stats_start >= 0, _join(path, "q_stats_start"), "must be >= 0")
+        _check(self.q_relative_margin >= 0, _join(path, "q_relative_margin"), "must be >= 0")
+        _check(self.target_threshold >= 0, _join(path, "target_threshold"), "must be >= 0")
+        p = self.termination_probability
+        _check(0 <= p <= 1, _join(path, "termination_probability"), f"must be in [0, 1], got {p}")
+        _check(
+            self.strategy != "random" or p > 0, _join(path, "termination_probability"), "the random strategy needs > 0"
+        )
+        _check(self.reward_normalization > 0, _join(path, "reward_normalization"), "must be > 0")
+
+
+@dataclasses.dataclass(kw_only=True)
 class LevelParams:
     """Everything about one level."""
 
@@ -172,9 +223,11 @@ class LevelParams:
 class GraphParams:
     """An agent: which algorithm, how many levels, and each level's parameters (index 0 = lowest)."""
 
-    algorithm: Literal["SAC", "HAC", "HiTS"]
+    algorithm: Literal["SAC", "HAC", "HiTS", "EAT"]
     n_layers: int
     level_params_list: list[LevelParams]
+    eat: EATParams | None = None
+    """EAT only (required there): a HiTS hierarchy whose top level can terminate its running subgoal."""
 
     def validate(self, path: str) -> None:
         _check(self.n_layers >= 1, _join(path, "n_layers"), f"must be >= 1, got {self.n_layers}")
@@ -185,13 +238,17 @@ class GraphParams:
         )
         if self.algorithm == "SAC":
             _check(self.n_layers == 1, _join(path, "n_layers"), "SAC is flat: n_layers must be 1")
-        if self.algorithm == "HiTS":
-            _check(self.n_layers >= 2, _join(path, "n_layers"), "HiTS needs at least 2 levels")
+        if self.algorithm in TIMED_ALGORITHMS:
+            _check(self.n_layers >= 2, _join(path, "n_layers"), f"{self.algorithm} needs at least 2 levels")
+        _check(
+            (self.eat is not None) == (self.algorithm == "EAT"), _join(path, "eat"),
+            "required for EAT" if self.eat is None else f"only for EAT, not {self.algorithm}",
+        )
         top = len(self.level_params_list) - 1
         for i, level in enumerate(self.level_params_list):
             spec = level.subtask_spec_params
             where = _join(path, f"level_params_list[{i}].subtask_spec_params")
-            timed = self.algorithm == "HiTS" and i < top
+            timed = self.algorithm in TIMED_ALGORITHMS and i < top
             if timed:
                 _check(spec.delta_t_max is not None, _join(where, "delta_t_max"), "HiTS levels need delta_t_max")
                 _check(
@@ -207,7 +264,7 @@ class GraphParams:
                 _check(spec.max_n_actions != -1, _join(where, "max_n_actions"), "-1 is only allowed at level 0 and the top")
             if spec.learn_goal_ach_thresholds:
                 _check(
-                    self.algorithm == "HiTS" and i > 0,
+                    self.algorithm in TIMED_ALGORITHMS and i > 0,
                     _join(where, "learn_goal_ach_thresholds"),
                     "only a level above a HiTS level can choose its child's thresholds",
                 )

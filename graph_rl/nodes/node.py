@@ -14,7 +14,8 @@ paper intends; the original never did (its policy read a key no algorithm set, r
 switching the flag off reproduces that.
 
 EAT plugs in through ``interruption_hook``: called every env step while this node's action runs
-(the node waits on a child), it may end that action early; the node then emits a fresh one. A
+(the node waits on a child), it may end that action early; the node then emits a fresh one. Such an
+action is marked ``interrupted`` in its transition and not charged to the node's budget. A
 time-discounted higher level sets ``env_reward_discount`` (its env-reward aux term then sees the
 discounted sum of env rewards of each action) and overrides its algorithm's discount exponents.
 """
@@ -69,6 +70,7 @@ class Activation:
     goal: Goal
     deterministic: bool
     n_actions: int = 0
+    n_interrupted: int = 0
     ret: float = 0.0
     pending: PendingAction | None = None
     last: Outcome | None = None
@@ -101,6 +103,7 @@ class Node:
         self.children: list[Node] = []
         self.parents: list[Node] = []
         self._stack: list[Activation] = []
+        self._hook_fired = False
         self._reset_metrics()
 
     def __repr__(self) -> str:
@@ -148,10 +151,10 @@ class Node:
     def wants_interrupt(self, env_obs: Mapping[str, Any], ep_step: int, total_step: int, testing: bool) -> bool:
         """While waiting on a child: must the running action end now (hook, or own activation over)?"""
         run = self._stack[-1]
-        hook = self.interruption_hook is not None and self.interruption_hook(
+        self._hook_fired = self.interruption_hook is not None and bool(self.interruption_hook(
             self, env_obs, ep_step=ep_step, total_step=total_step, testing=testing
-        )
-        return bool(hook) or self.subtask.finished(env_obs, run.goal, ep_step)
+        ))
+        return self._hook_fired or self.subtask.finished(env_obs, run.goal, ep_step)
 
     def close(
         self, env_obs: Mapping[str, Any], step: int, terminated: bool, env_done: bool, feedback: Feedback | None
@@ -159,16 +162,19 @@ class Node:
         """Close the pending action: score it and hand the transition to the algorithm."""
         run = self._stack[-1]
         pending = run.pending
+        interrupted, self._hook_fired = self._hook_fired, False
         run.n_actions += 1
+        run.n_interrupted += interrupted
         out = self.subtask.evaluate(
-            env_obs, run.goal, step, run.n_actions, pending.action, pending.env_return, terminated, env_done
+            env_obs, run.goal, step, run.n_actions - run.n_interrupted, pending.action, pending.env_return,
+            terminated, env_done,
         )
         self.algorithm.add(Transition(
             obs=pending.obs, action=pending.action, reward=out.reward, new_obs=out.new_obs, achieved=out.achieved,
             done=out.done, achieved_goal=out.achieved_goal, t0=pending.t0, t1=step, env_return=pending.env_return,
             test_child=pending.test_child, child_achieved=True if feedback is None else feedback[0],
             child_hindsight=None if feedback is None else feedback[1],
-            child_completed=True if feedback is None else feedback[2],
+            child_completed=True if feedback is None else feedback[2], interrupted=interrupted,
         ))
         run.ret += out.reward
         run.pending = None
@@ -186,7 +192,7 @@ class Node:
         self._n_actions += run.n_actions
         self._return_sum += run.ret
         if self.subtask.max_n_actions is not None:
-            self._budget_sum += run.n_actions / self.subtask.max_n_actions
+            self._budget_sum += (run.n_actions - run.n_interrupted) / self.subtask.max_n_actions
         if run.goal.duration is not None:
             self._duration_sum += run.goal.duration
         if self.subtask.parent_action_layout is None:
@@ -242,8 +248,8 @@ def _activation_state(run: Activation) -> dict[str, Any]:
         pending = {"obs": p.obs.tolist(), "action": p.action.tolist(), "child": p.child, "t0": p.t0,
                    "test_child": p.test_child, "env_return": p.env_return, "env_weight": p.env_weight}
     goal = {"desired": run.goal.desired.tolist(), "t0": run.goal.t0, "duration": run.goal.duration}
-    return {"goal": goal, "deterministic": run.deterministic, "n_actions": run.n_actions, "ret": run.ret,
-            "pending": pending}
+    return {"goal": goal, "deterministic": run.deterministic, "n_actions": run.n_actions,
+            "n_interrupted": run.n_interrupted, "ret": run.ret, "pending": pending}
 
 
 def _activation_from_state(state: dict[str, Any]) -> Activation:
@@ -256,4 +262,4 @@ def _activation_from_state(state: dict[str, Any]) -> Activation:
         p["action"] = np.asarray(p["action"], dtype=np.float32)
         pending = PendingAction(**p)
     return Activation(goal=goal, deterministic=state["deterministic"], n_actions=state["n_actions"],
-                      ret=state["ret"], pending=pending)
+                      n_interrupted=state["n_interrupted"], ret=state["ret"], pending=pending)

@@ -4,12 +4,16 @@ and runner factories, reference 1.7 and 6.4-6.6).
 * ``SAC``: one leaf node with the env subtask = flat SAC + hindsight goals (reference 3.8).
 * ``HAC``: ``n`` shortest-path levels under an env-subtask root.
 * ``HiTS``: timed-goal (HiTS) levels under an HAC root with the env subtask.
+* ``EAT``: HiTS whose root may terminate its running timed subgoal early (``graph_params.eat.strategy``) and,
+  with ``eat.time_discounted``, learns the time-discounted env objective (:mod:`graph_rl.algorithms.eat`).
+  Strategy ``never`` without the time discount builds exactly the HiTS agent (same names, streams, numbers).
 
 Derived values, as in the original: the top level's ``max_n_actions = -1`` is the episode length;
 HAC level 0's ``-1`` is ``episode length / product of the higher budgets``; HiTS ``delta_t_max = -1``
 (right below the top) is ``episode length / top budget``; default ``child_failure_penalty`` is
 ``-max_n_actions`` of the level (HiTS levels: -1); default replay capacities follow reference 6.4.
-Each level's random streams are ``node/<name>/{init,explore,replay,her,policy}``.
+Each level's random streams are ``node/<name>/{init,explore,replay,her,policy}`` (EAT's random termination:
+``node/<name>/termination``).
 """
 
 from __future__ import annotations
@@ -22,18 +26,20 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from graph_rl.algorithms import HAC, Algorithm, HiTS
+from graph_rl.algorithms import EAT, HAC, Algorithm, HiTS
 from graph_rl.config import ConfigError
-from graph_rl.config.graph_params import GraphParams, LevelParams
+from graph_rl.config.graph_params import TIMED_ALGORITHMS, GraphParams, LevelParams
 from graph_rl.graph.graph import Graph
 from graph_rl.learners import SACConfig
 from graph_rl.learners.tianshou_adapter import LEARNER_NAMES, make_learner
 from graph_rl.nodes import Node
+from graph_rl.nodes.termination import make_termination
 from graph_rl.replay import ReplayBuffer
 from graph_rl.rng import RngRegistry
 from graph_rl.spaces import DictLayout, UnitMap, box_bounds
 from graph_rl.subtasks import (
-    AuxReward, DeltaTAchReward, EnvGoalSubtask, EnvReward, PartialObs, ShortestPathSubtask, Subtask, TimedGoalSubtask,
+    AuxReward, DeltaTAchReward, DiscountedEnvGoalSubtask, EnvGoalSubtask, EnvReward, PartialObs, ShortestPathSubtask,
+    Subtask, TimedGoalSubtask,
 )
 
 __all__ = ["EnvSpec", "build_graph"]
@@ -86,7 +92,7 @@ def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: Rng
 def build_graph(
     algo: str, env: gym.Env, params: GraphParams, rng: RngRegistry, *, device: str = "cpu", n_steps: int | None = None
 ) -> Graph:
-    """Build the agent ``algo`` ("SAC", "HAC" or "HiTS") for ``env`` from ``params``.
+    """Build the agent ``algo`` ("SAC", "HAC", "HiTS" or "EAT") for ``env`` from ``params``.
 
     Args:
         n_steps: planned env steps of the run (default replay capacities scale with it).
@@ -94,8 +100,8 @@ def build_graph(
     Raises:
         ConfigError: naming the dotted parameter path of any inconsistency.
     """
-    if algo not in ("SAC", "HAC", "HiTS"):
-        raise ConfigError(f"algorithm: unknown {algo!r} (choose SAC, HAC or HiTS)")
+    if algo not in ("SAC", "HAC", *TIMED_ALGORITHMS):
+        raise ConfigError(f"algorithm: unknown {algo!r} (choose SAC, HAC, HiTS or EAT)")
     if params.algorithm != algo:
         raise ConfigError(f"algorithm: parameters are for {params.algorithm!r}, asked to build {algo!r}")
     return _Builder(algo, EnvSpec.from_env(env), params, rng, device, n_steps).build()
@@ -106,6 +112,7 @@ class _Builder:
         self, algo: str, env: EnvSpec, params: GraphParams, rng: RngRegistry, device: str, n_steps: int | None
     ) -> None:
         self.algo, self.env, self.params, self.rng, self.device = algo, env, params, rng, device
+        self.timed = algo in TIMED_ALGORITHMS
         self.n_steps = _DEFAULT_N_STEPS if n_steps is None else int(n_steps)
         self.levels = params.level_params_list
         self.top = len(self.levels) - 1
@@ -117,7 +124,7 @@ class _Builder:
     def name(self, i: int) -> str:
         if self.algo == "SAC":
             return "sac_0"
-        return f"hits_{i}" if self.algo == "HiTS" and i < self.top else f"hac_{i}"
+        return f"hits_{i}" if self.timed and i < self.top else f"hac_{i}"
 
     def _budgets(self) -> list[float | None]:
         """Resolved ``max_n_actions`` per level (None = unlimited; timed levels have none)."""
@@ -131,7 +138,7 @@ class _Builder:
             if any(n is None for n in higher):
                 raise ConfigError(f"{self.path(0, 'subtask_spec_params', 'max_n_actions')}: -1 needs finite budgets above")
             out[0] = length / math.prod(higher)
-        if self.algo == "HiTS":
+        if self.timed:
             out[: self.top] = [None] * self.top
         return out
 
@@ -152,10 +159,13 @@ class _Builder:
             aux.append(EnvReward(spec.env_reward_weight))
         partial = self.partial(i)
         if i == self.top:
+            eat = self.params.eat
+            discounted = {} if eat is None or not eat.time_discounted else {"reward_normalization": eat.reward_normalization}
+            cls = DiscountedEnvGoalSubtask if discounted else EnvGoalSubtask
             try:
-                return EnvGoalSubtask(
+                return cls(
                     partial, spec.env_goal_key, self.env.goal_bounds, self.env.compute_reward, self.budgets[i], aux,
-                    spec.constant_failure_return,
+                    spec.constant_failure_return, **discounted,
                 )
             except (KeyError, ValueError) as err:
                 raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'env_goal_key')}: {err.args[0]}") from None
@@ -163,7 +173,7 @@ class _Builder:
         missing = [k for k in goal_keys if k not in spec.goal_thresholds]
         if missing:
             raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'goal_thresholds')}: no threshold for {missing}")
-        if self.algo != "HiTS":
+        if not self.timed:
             return ShortestPathSubtask(
                 partial, goal_keys, spec.goal_thresholds, self.budgets[i], aux, spec.constant_failure_return
             )
@@ -190,7 +200,7 @@ class _Builder:
         algo = self.levels[i].algo_kwargs
         if algo.child_failure_penalty is not None:
             return algo.child_failure_penalty
-        if self.algo == "HiTS" and i < self.top:
+        if self.timed and i < self.top:
             return -1.0
         if self.budgets[i] is None:
             raise ConfigError(f"{self.path(i, 'algo_kwargs', 'child_failure_penalty')}: required without a budget")
@@ -216,6 +226,9 @@ class _Builder:
                 return HiTS(*args, child_failure_penalty=self.penalty(i), hindsight_columns=columns)
             except ValueError as err:
                 raise ConfigError(f"{self.path(i, 'algo_kwargs', 'goal_sampling_strategy')}: {err}") from None
+        if self.params.eat is not None and i == self.top:
+            termination = make_termination(self.params.eat, child, action_map, subtask.obs_dim, self.rng, name)
+            return EAT(*args, child_failure_penalty=self.penalty(i), termination=termination)
         return HAC(*args, child_failure_penalty=self.penalty(i) if i > 0 else -1.0)
 
     def build(self) -> Graph:
@@ -227,7 +240,10 @@ class _Builder:
                 bounds = self.env.action_bounds
             else:
                 bounds = (child.parent_action_layout.low, child.parent_action_layout.high)
-            node = Node(self.name(i), subtask, self.algorithm(i, subtask, bounds, child))
+            algorithm = self.algorithm(i, subtask, bounds, child)
+            hook = algorithm.termination if isinstance(algorithm, EAT) else None
+            discount = algorithm.gamma if isinstance(algorithm, EAT) and algorithm.time_discounted else 1.0
+            node = Node(self.name(i), subtask, algorithm, interruption_hook=hook, env_reward_discount=discount)
             if child_node is not None:
                 node.add_child(child_node)
             child_node = node

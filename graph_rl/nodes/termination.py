@@ -1,0 +1,291 @@
+"""Termination policies (EAT): end a node's running timed subgoal early once it has become obsolete.
+
+A policy is the node's ``interruption_hook``. The graph calls it after every env step while the node's action
+runs, so it judges every state from s_{t0+1} on, never s_{t0}, the state the action was chosen on. When it
+returns True the graph closes the action through the ordinary interruption path: the child's segment ends before
+its deadline (its last transition bootstraps), the node's transition is relabelled with the child's hindsight
+action (the state actually reached, with the time actually elapsed) and is not charged to the budget, and the node
+emits a fresh action on that same state. The original decided on s_t but let the old subgoal act once more
+(reference EAT 1.2 and 1.9 item 1); here the state judged is the state the new subgoal starts from.
+
+The learned strategies compare the *running* action with a *fresh* one, both from the node's deterministic
+policy with the current weights:
+
+* running: the action for the observation the running action was chosen on, its desired time shortened by the
+  steps already elapsed. As in the original (1.9 item 2) this is the greedy action, not the executed one: during
+  training the executed action is usually an exploratory sample, and comparing the greedy fresh action with it
+  would cut most exploratory subgoals after one step; in test episodes the two coincide. Weights change only
+  between episodes, so it is computed once per action.
+* fresh: the action for the current observation.
+
+:class:`ChangingQ` terminates iff Q(s, fresh) > Q(s, running) + k * std, std a running standard deviation of
+Q(s, fresh) over training steps (infinite until two samples); :class:`ChangingQRelative` iff
+Q(fresh) - Q(running) > margin * |Q(running)| and > 0. Q is min(Q1, Q2), the value SAC acts on (the original
+averaged the twins); both pairs go through the critic in one batched call, in the critic's [-1, 1] action units
+(the original fed raw actions, 1.9 item 5). :class:`ChangingTarget` compares the average velocities the two
+subgoals imply from the current achieved goal x, v = (g - x) / T, with T the running action's *remaining* time
+(the original used its full time, which makes a consistent policy look inconsistent late in every subgoal).
+:class:`RandomTermination` (ablation, test instrument) draws from the node's ``termination`` stream; no other
+policy draws random numbers.
+
+Nothing terminates before ``warmup_steps`` training env steps, nor when the child's deadline passes anyway.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from graph_rl.config.graph_params import EATParams
+from graph_rl.spaces import UnitMap
+from graph_rl.subtasks import TimedGoalSubtask
+
+if TYPE_CHECKING:
+    from graph_rl.nodes.node import Node, PendingAction
+    from graph_rl.rng import RngRegistry
+
+__all__ = [
+    "RunningMoments", "TerminationPolicy", "ChangingQ", "ChangingQRelative", "ChangingTarget", "RandomTermination",
+    "make_termination",
+]
+
+
+class RunningMoments:
+    """Exponentially weighted mean and variance, bias-corrected (the weights of the first n samples sum to 1).
+
+    The original accumulated undecayed sums over a count of global env steps (1.9 item 6); this is the standard
+    estimator with the same smoothing constant.
+    """
+
+    def __init__(self, smoothing: float) -> None:
+        self.smoothing = float(smoothing)
+        self.n = 0
+        self.mean = 0.0
+        self.var = 0.0
+        self._decay = 1.0
+
+    def update(self, x: float) -> None:
+        self.n += 1
+        self._decay *= self.smoothing
+        w = (1.0 - self.smoothing) / (1.0 - self._decay)
+        delta = x - self.mean
+        self.mean += w * delta
+        self.var = (1.0 - w) * (self.var + w * delta * delta)
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.var) if self.n >= 2 else math.inf
+
+    def state_dict(self) -> dict[str, float]:
+        return {"n": self.n, "mean": self.mean, "var": self.var, "decay": self._decay}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        self.n, self.mean, self.var, self._decay = int(state["n"]), state["mean"], state["var"], state["decay"]
+
+
+class TerminationPolicy(ABC):
+    """Gating shared by all strategies; subclasses implement :meth:`decide`.
+
+    Args:
+        child: the timed subtask of the node's child (how its actions encode goal and time).
+        action_map: the node's action Box <-> [-1, 1].
+        warmup_steps: no termination before this many training env steps.
+        first_step: from this training env step on :meth:`decide` runs (default ``warmup_steps``; earlier for a
+            strategy that collects statistics before it may terminate).
+    """
+
+    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, warmup_steps: int, first_step: int | None = None) -> None:
+        self.child = child
+        self.action_map = action_map
+        self.warmup_steps = int(warmup_steps)
+        self.first_step = self.warmup_steps if first_step is None else min(int(first_step), self.warmup_steps)
+        layout = child.parent_action_layout
+        self.time_slot = layout.slices["delta_t_ach"].start
+        self.goal_slot = layout.slices["goal"]
+        self._running_for: PendingAction | None = None
+        self._running = np.zeros(action_map.dim, np.float32)
+
+    def __call__(self, node: Node, env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool) -> bool:
+        run = node.current
+        elapsed = ep_step - run.pending.t0
+        if elapsed < 1 or total_step < self.first_step:
+            return False
+        child = node.children[run.pending.child]
+        if child.subtask.finished(env_obs, child.current.goal, ep_step):
+            return False
+        fire = self.decide(node, env_obs, ep_step, elapsed, total_step, testing)
+        return fire and total_step >= self.warmup_steps
+
+    @abstractmethod
+    def decide(
+        self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int, total_step: int, testing: bool
+    ) -> bool:
+        """Whether the running action is obsolete (the caller applies the warm-up)."""
+
+    def proposals(self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int) -> tuple[np.ndarray, ...]:
+        """(current observation, running action with its remaining time, fresh action), actions in [-1, 1]."""
+        run = node.current
+        learner = node.algorithm.learner
+        if self._running_for is not run.pending:
+            self._running_for = run.pending
+            self._running[:] = self.action_map.from_unit(learner.act(run.pending.obs, True))
+        running = self._running.copy()
+        time = self.child.time
+        running[self.time_slot] = time.convert(time.unconvert(running[self.time_slot]) - elapsed)
+        obs = node.subtask.observe(env_obs, run.goal, ep_step)
+        return obs, self.action_map.to_unit(running), learner.act(obs, True)
+
+    def metrics(self) -> dict[str, float]:
+        """Statistics worth logging once per episode."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class _CriticComparison(TerminationPolicy):
+    """Scores the running and the fresh action with the node's critic, in one batched call and one sync."""
+
+    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, warmup_steps: int, obs_dim: int,
+                 first_step: int | None = None) -> None:
+        super().__init__(child, action_map, warmup_steps, first_step)
+        self._obs = torch.zeros(2, obs_dim)
+        self._act = torch.zeros(2, action_map.dim)
+        self._obs_np, self._act_np = self._obs.numpy(), self._act.numpy()
+
+    def q_pair(self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int) -> tuple[float, float]:
+        """(Q(s, running with remaining time), Q(s, fresh))."""
+        obs, self._act_np[0], self._act_np[1] = self.proposals(node, env_obs, ep_step, elapsed)
+        self._obs_np[:] = obs
+        learner = node.algorithm.learner
+        q_running, q_fresh = learner.q_values(self._obs.to(learner.device), self._act.to(learner.device)).tolist()
+        return q_running, q_fresh
+
+
+class ChangingQ(_CriticComparison):
+    """Terminate iff Q(fresh) > Q(running) + ``multiplier`` * running std of Q(fresh).
+
+    Statistics are collected on training steps from ``stats_start`` on (before the warm-up ends, so the margin is
+    meaningful when terminations begin); they are part of the node's checkpoint.
+    """
+
+    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, warmup_steps: int, obs_dim: int, *,
+                 multiplier: float, smoothing: float, stats_start: int) -> None:
+        super().__init__(child, action_map, warmup_steps, obs_dim, first_step=stats_start)
+        self.multiplier = float(multiplier)
+        self.stats_start = int(stats_start)
+        self.stats = RunningMoments(smoothing)
+
+    def exceeds(self, q_running: float, q_fresh: float) -> bool:
+        return q_fresh > q_running + self.multiplier * self.stats.std
+
+    def decide(
+        self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int, total_step: int, testing: bool
+    ) -> bool:
+        q_running, q_fresh = self.q_pair(node, env_obs, ep_step, elapsed)
+        fire = self.exceeds(q_running, q_fresh)
+        if not testing and total_step >= self.stats_start:
+            self.stats.update(q_fresh)
+        return fire
+
+    def metrics(self) -> dict[str, float]:
+        return {"q_fresh_mean": self.stats.mean, "q_fresh_std": self.stats.std} if self.stats.n >= 2 else {}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"stats": self.stats.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.stats.load_state_dict(state["stats"])
+
+
+class ChangingQRelative(_CriticComparison):
+    """Terminate iff Q(fresh) - Q(running) > 0 and > ``margin`` * |Q(running)|."""
+
+    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, warmup_steps: int, obs_dim: int, *,
+                 margin: float) -> None:
+        super().__init__(child, action_map, warmup_steps, obs_dim)
+        self.margin = float(margin)
+
+    def exceeds(self, q_running: float, q_fresh: float) -> bool:
+        gain = q_fresh - q_running
+        return gain > 0 and gain > self.margin * abs(q_running)
+
+    def decide(
+        self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int, total_step: int, testing: bool
+    ) -> bool:
+        return self.exceeds(*self.q_pair(node, env_obs, ep_step, elapsed))
+
+
+class ChangingTarget(TerminationPolicy):
+    """Terminate iff the velocities implied by the running and the fresh subgoal differ by more than ``threshold``
+    (relatively: 2 |v_run - v_new| / (|v_run| + |v_new|), in [0, 2])."""
+
+    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, warmup_steps: int, *,
+                 threshold: float, relative: bool) -> None:
+        super().__init__(child, action_map, warmup_steps)
+        self.threshold = float(threshold)
+        self.relative = bool(relative)
+
+    def velocity(self, action: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """Average velocity from ``position`` to the subgoal of ``action`` (action units), over at least one step."""
+        steps = max(float(self.child.time.unconvert(action[self.time_slot])), 1.0)
+        return (action[self.goal_slot] - position) / steps
+
+    def difference(self, running: np.ndarray, fresh: np.ndarray, position: np.ndarray) -> float:
+        v_run, v_new = self.velocity(running, position), self.velocity(fresh, position)
+        d = float(np.linalg.norm(v_run - v_new))
+        if not self.relative:
+            return d
+        scale = float(np.linalg.norm(v_run) + np.linalg.norm(v_new))
+        return 2.0 * d / scale if scale > 0 else 0.0
+
+    def decide(
+        self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int, total_step: int, testing: bool
+    ) -> bool:
+        _, running, fresh = self.proposals(node, env_obs, ep_step, elapsed)
+        position = self.child.partial(env_obs)[self.child.goal_index]
+        amap = self.action_map
+        return self.difference(amap.from_unit(running), amap.from_unit(fresh), position) > self.threshold
+
+
+class RandomTermination(TerminationPolicy):
+    """Terminate with ``probability`` per step, drawn from the node's own ``termination`` stream."""
+
+    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, warmup_steps: int, *,
+                 probability: float, rng: np.random.Generator) -> None:
+        super().__init__(child, action_map, warmup_steps)
+        self.probability = float(probability)
+        self.rng = rng
+
+    def decide(
+        self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int, total_step: int, testing: bool
+    ) -> bool:
+        return bool(self.rng.random() < self.probability)
+
+
+def make_termination(
+    params: EATParams, child: TimedGoalSubtask, action_map: UnitMap, obs_dim: int, rng: RngRegistry, name: str
+) -> TerminationPolicy | None:
+    """The policy ``params.strategy`` for node ``name`` over timed ``child`` (None for ``never``)."""
+    warmup = params.warmup_steps
+    if params.strategy == "changing_q":
+        start = warmup // 2 if params.q_stats_start is None else params.q_stats_start
+        return ChangingQ(child, action_map, warmup, obs_dim, multiplier=params.q_std_multiplier,
+                         smoothing=params.q_smoothing, stats_start=start)
+    if params.strategy == "changing_q_relative":
+        return ChangingQRelative(child, action_map, warmup, obs_dim, margin=params.q_relative_margin)
+    if params.strategy == "changing_target":
+        return ChangingTarget(child, action_map, warmup, threshold=params.target_threshold,
+                              relative=params.target_relative)
+    if params.strategy == "random":
+        return RandomTermination(child, action_map, warmup, probability=params.termination_probability,
+                                 rng=rng.numpy(f"node/{name}/termination"))
+    return None

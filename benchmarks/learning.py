@@ -3,6 +3,7 @@
     python benchmarks/learning.py --env EasyPlatforms --algo HiTS --seeds 3          # 300k steps per seed
     python benchmarks/learning.py --algo SAC --steps 100000 --seeds 1 --out sac.json
     python benchmarks/learning.py --seed-list 2 5 --jobs 2
+    python benchmarks/learning.py --env NoisyPlatforms --algo EAT --steps 1000000 --jobs 3   # compare with --algo HiTS
 
 Each seed is a full ``graph_rl.session.Session`` run (one torch thread, a separate test env, like the original:
 ``--test-episodes`` deterministic test episodes every ``--test-frequency`` training episodes) with the graph
@@ -47,7 +48,8 @@ class _CurveSink:
             self.train_episodes += 1
             return
         record = {"step": step, "success": metrics.get("success"), "wall_s": round(time.monotonic() - self.start, 1)}
-        for key in ("return", "length", "hac_1/budget_use", "hac_1/success_rate", "hits_0/success_rate"):
+        for key in ("return", "length", "hac_1/budget_use", "hac_1/success_rate", "hits_0/success_rate",
+                    "hac_1/terminations", "hac_1/termination_rate"):
             if key in metrics:
                 record[key] = metrics[key]
         self.tests.append(record)
@@ -113,7 +115,7 @@ def _run_seed_star(args: tuple) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="EasyPlatforms")
-    parser.add_argument("--algo", default="HiTS", choices=["SAC", "HAC", "HiTS"])
+    parser.add_argument("--algo", default="HiTS", choices=["SAC", "HAC", "HiTS", "EAT"])
     parser.add_argument("--seeds", type=int, default=3, help="run seeds 1..N")
     parser.add_argument("--seed-list", type=int, nargs="*", default=None, help="explicit seeds (overrides --seeds)")
     parser.add_argument("--steps", type=int, default=300_000)

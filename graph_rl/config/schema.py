@@ -62,7 +62,10 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
             try:
                 return _convert(value, option, path)
             except ConfigError as err:
-                errors.append(err)
+                errors.append((option, err))
+        nested = [err for option, err in errors if dataclasses.is_dataclass(option)]
+        if isinstance(value, dict) and len(nested) == 1:
+            raise nested[0]  # an object meant for the one dataclass option: its own error names the culprit
         raise ConfigError(f"{path}: expected {_type_name(tp)}, got {type(value).__name__} {value!r}")
     if tp is type(None):
         if value is not None:

@@ -163,8 +163,9 @@ class _CriticComparison(TerminationPolicy):
 
     def q_pair(self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int) -> tuple[float, float]:
         """(Q(s, running with remaining time), Q(s, fresh))."""
-        obs, self._act_np[0], self._act_np[1] = self.proposals(node, env_obs, ep_step, elapsed)
+        obs, running, fresh = self.proposals(node, env_obs, ep_step, elapsed)
         self._obs_np[:] = obs
+        self._act_np[0], self._act_np[1] = running, fresh
         learner = node.algorithm.learner
         q_running, q_fresh = learner.q_values(self._obs.to(learner.device), self._act.to(learner.device)).tolist()
         return q_running, q_fresh

@@ -1,0 +1,80 @@
+"""The ``eat`` section: validation, what the builder wires for each setting, Q statistics in the graph checkpoint."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import gymnasium as gym
+import pytest
+
+import envs  # noqa: F401 - registers the Platforms environments
+from graph_rl.config import ConfigError, from_dict, resolve
+from graph_rl.config.graph_params import GraphParams
+from graph_rl.graph import build_graph
+from graph_rl.nodes.termination import ChangingQ, ChangingTarget
+from graph_rl.rng import RngRegistry
+from graph_rl.subtasks import DiscountedEnvGoalSubtask, EnvGoalSubtask
+from tests.eat.test_eat_runs import DATA
+
+
+def shipped(env: str = "EasyPlatforms", algo: str = "EAT") -> dict[str, Any]:
+    return json.loads((DATA / env / algo / "graph_params.json").read_text())
+
+
+@pytest.mark.parametrize(("algo", "eat", "message"), [
+    ("EAT", None, "eat: required for EAT"),
+    ("HiTS", {"strategy": "never"}, "eat: only for EAT, not HiTS"),
+])
+def test_eat_section_only_and_always_for_eat(algo: str, eat: Any, message: str) -> None:
+    raw = shipped()
+    raw["algorithm"] = algo
+    raw["eat"] = eat
+    with pytest.raises(ConfigError, match=message):
+        from_dict(GraphParams, raw)
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("eat.strategy=sometimes", "eat.strategy: 'sometimes' is not one of"),
+    ("eat.q_smoothing=1.0", "eat.q_smoothing: must be in"),
+    ("eat.strategy=random", "eat.termination_probability: the random strategy needs > 0"),
+    ("eat.reward_normalization=0", "eat.reward_normalization: must be > 0"),
+])
+def test_bad_eat_parameters_name_their_path(override: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        resolve(GraphParams, shipped(), [override])
+
+
+def build(*overrides: str, env: str = "EasyPlatforms") -> Any:
+    params = resolve(GraphParams, shipped(env), list(overrides))
+    return build_graph("EAT", gym.make(f"{env}-v1"), params, RngRegistry(0), n_steps=1000)
+
+
+def test_shipped_configs_build_changing_q_over_a_time_discounted_top() -> None:
+    for env, gamma, c, warmup in (("NoisyPlatforms", 0.997, 60.0, 50_000), ("EasyPlatforms", 0.99, 50.0, 20_000)):
+        graph = build(env=env)
+        root, leaf = graph.nodes
+        assert (root.name, leaf.name) == ("hac_1", "hits_0")      # HiTS's names: same streams, same metric keys
+        assert isinstance(root.interruption_hook, ChangingQ) and root.interruption_hook.warmup_steps == warmup
+        assert isinstance(root.subtask, DiscountedEnvGoalSubtask) and root.subtask.reward_normalization == c
+        assert root.env_reward_discount == gamma and root.algorithm.time_discounted
+        assert root.subtask.max_n_actions == 1000 and leaf.subtask.time.delta_t_max == 50
+
+
+def test_never_and_the_dummy_ablation() -> None:
+    hits_like = build("eat.strategy=never", "eat.time_discounted=false").nodes[0]
+    assert hits_like.interruption_hook is None and type(hits_like.subtask) is EnvGoalSubtask
+    assert hits_like.env_reward_discount == 1.0 and not hits_like.algorithm.time_discounted
+    dummy = build("eat.strategy=never").nodes[0]                    # EAT's objective without termination
+    assert dummy.interruption_hook is None and isinstance(dummy.subtask, DiscountedEnvGoalSubtask)
+    target = build("eat.strategy=changing_target", "eat.target_threshold=0.3").nodes[0].interruption_hook
+    assert isinstance(target, ChangingTarget) and target.threshold == 0.3 and target.relative
+
+
+def test_q_statistics_are_part_of_the_graph_state() -> None:
+    graph, fresh = build(), build()
+    for x in (-1.0, -0.5, -0.8):
+        graph.nodes[0].interruption_hook.stats.update(x)
+    fresh.load_state_dict(graph.state_dict())
+    stats = fresh.nodes[0].interruption_hook.stats
+    assert stats.state_dict() == graph.nodes[0].interruption_hook.stats.state_dict() and stats.n == 3

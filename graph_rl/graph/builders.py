@@ -38,8 +38,8 @@ from graph_rl.replay import ReplayBuffer
 from graph_rl.rng import RngRegistry
 from graph_rl.spaces import DictLayout, UnitMap, box_bounds
 from graph_rl.subtasks import (
-    AuxReward, DeltaTAchReward, DiscountedEnvGoalSubtask, EnvGoalSubtask, EnvReward, PartialObs, ShortestPathSubtask,
-    Subtask, TimedGoalSubtask,
+    AuxReward, DeltaTAchReward, DiscountedEnvGoalSubtask, EnvGoalSubtask, EnvReward, GoalTolReward, PartialObs,
+    ShortestPathSubtask, Subtask, TimedGoalSubtask,
 )
 
 __all__ = ["EnvSpec", "build_graph"]
@@ -155,6 +155,8 @@ class _Builder:
         if spec.weight_delta_t_ach_aux and isinstance(child, TimedGoalSubtask):
             index = child.parent_action_layout.slices["delta_t_ach"].start
             aux.append(DeltaTAchReward(spec.weight_delta_t_ach_aux, index))
+        if spec.learn_goal_ach_thresholds and isinstance(child, TimedGoalSubtask) and spec.goal_tol_rew:
+            aux.append(GoalTolReward(spec.goal_tol_rew, child.parent_action_layout.slices["goal_tol"]))
         if spec.env_reward_weight:
             aux.append(EnvReward(spec.env_reward_weight))
         partial = self.partial(i)
@@ -170,7 +172,9 @@ class _Builder:
             except (KeyError, ValueError) as err:
                 raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'env_goal_key')}: {err.args[0]}") from None
         goal_keys = list(partial.keys) if spec.goal_keys is None else spec.goal_keys
-        missing = [k for k in goal_keys if k not in spec.goal_thresholds]
+        learnt = self.max_thresholds(i, goal_keys) if self.timed else None
+        thresholds = {**(learnt or {}), **spec.goal_thresholds}
+        missing = [k for k in goal_keys if k not in thresholds]
         if missing:
             raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'goal_thresholds')}: no threshold for {missing}")
         if not self.timed:
@@ -183,8 +187,19 @@ class _Builder:
                 raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'delta_t_max')}: -1 needs a top-level budget")
             delta_t_max = self.env.max_episode_length / self.budgets[self.top]
         return TimedGoalSubtask(
-            partial, goal_keys, spec.goal_thresholds, delta_t_max, spec.delta_t_min, self.rng.numpy(f"node/{self.name(i)}/her"), aux,
+            partial, goal_keys, thresholds, delta_t_max, spec.delta_t_min, self.rng.numpy(f"node/{self.name(i)}/her"), aux,
+            learnt,
         )
+
+    def max_thresholds(self, i: int, goal_keys: list[str]) -> dict[str, float] | None:
+        """Bounds of the thresholds that level ``i + 1`` chooses for level ``i``'s goals (None: fixed thresholds)."""
+        parent = self.levels[i + 1].subtask_spec_params
+        if not parent.learn_goal_ach_thresholds:
+            return None
+        extra = sorted(set(parent.max_goal_thresholds) - set(goal_keys))
+        if extra:
+            raise ConfigError(f"{self.path(i + 1, 'subtask_spec_params', 'max_goal_thresholds')}: {extra} are not goal keys of level {i}")
+        return {k: parent.max_goal_thresholds.get(k, 1.0) for k in goal_keys}
 
     def capacity(self, i: int) -> int:
         algo = self.levels[i].algo_kwargs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from point_env import FakePlatformsEnv
 
@@ -121,3 +122,18 @@ def test_config_validation_names_the_parameter(edit, message: str) -> None:
 def test_algorithm_must_match_the_parameters() -> None:
     with pytest.raises(ConfigError, match="parameters are for 'HiTS'"):
         build_graph("HAC", FakePlatformsEnv(), from_dict(GraphParams, load("Platforms", "HiTS")), RngRegistry(0))
+
+
+def test_learnt_goal_tolerances_widen_the_higher_action_and_lower_observation() -> None:
+    from graph_rl.subtasks import GoalTolReward
+
+    raw = load("EasyPlatforms", "HiTS")
+    raw["level_params_list"][1]["subtask_spec_params"].update(
+        learn_goal_ach_thresholds=True, goal_tol_rew=2.0, max_goal_thresholds={"position": 0.2})
+    top, low = build(raw, "HiTS", n_steps=1000).nodes
+    assert top.algorithm.action_map.dim == 7 and low.subtask.obs_dim == 20  # + one threshold per goal key
+    np.testing.assert_allclose(top.algorithm.action_map.high[-2:], [0.2, 1.0])  # position: 0.2, velocity: default 1
+    assert any(isinstance(a, GoalTolReward) for a in top.subtask.aux_rewards)
+    raw["level_params_list"][1]["subtask_spec_params"]["max_goal_thresholds"] = {"ang_vel": 0.1}
+    with pytest.raises(ConfigError, match=r"level_params_list\[1\]\.subtask_spec_params\.max_goal_thresholds"):
+        build(raw, "HiTS", n_steps=1000)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 pytest.importorskip("tianshou")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
@@ -19,6 +21,17 @@ from graph_rl.config.graph_params import GraphParams  # noqa: E402
 from graph_rl.graph import build_graph  # noqa: E402
 from graph_rl.learners.tianshou_adapter import TianshouLearner  # noqa: E402
 from graph_rl.rng import RngRegistry  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def single_torch_thread() -> Iterator[None]:
+    """One torch thread, as train.py runs: tianshou's many tiny ops slow down about 15x when two intra-op
+    threads compete with other processes for the cores (no conftest.py: its module name would shadow
+    tests/core's conftest imports)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.mark.slow

@@ -127,10 +127,12 @@ def versions() -> dict[str, str | None]:
 
 
 def resolve_names(env: str | None, algo: str | None, data_root: Path) -> tuple[str, str, Path]:
-    """Check ``--env``/``--algo`` against ``data_root/<Env>/<Algo>/``; returns (env, algo, params dir)."""
+    """Check ``--env``/``--algo`` (case-insensitive) against ``data_root/<Env>/<Algo>/``; returns the
+    canonical (env, algo, params dir)."""
     if env is None or algo is None:
         raise ConfigError(f"--{'env' if env is None else 'algo'}: required unless resuming")
     envs = sorted(p.name for p in data_root.iterdir() if p.is_dir()) if data_root.is_dir() else []
+    env = {e.lower(): e for e in envs}.get(env.lower(), env)
     if env not in envs:
         available = ", ".join(envs) or "none"
         raise ConfigError(f"--env {env}: unknown environment{suggest(env, envs)} (available: {available})")

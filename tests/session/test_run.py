@@ -190,3 +190,9 @@ def test_generated_run_dir_names_never_collide(data_root: Path, tmp_path: Path, 
     second.execute()
     assert second.run_dir == first.run_dir.with_name(first.run_dir.name + "-1")
     assert (first.run_dir / "metrics.jsonl").is_file() and (second.run_dir / "metrics.jsonl").is_file()
+
+
+def test_names_are_case_insensitive(data_root: Path) -> None:
+    from graph_rl.session.setup import resolve_names
+
+    assert resolve_names("toy", "sac", data_root) == ("Toy", "SAC", data_root / "Toy" / "SAC")

@@ -50,6 +50,19 @@ def test_stop_and_resume_gives_the_uninterrupted_logs(base_run: tuple[Path, subp
         assert (part / name).read_bytes() == (full / name).read_bytes(), name
 
 
+def test_resume_from_the_midway_checkpoint_gives_the_same_later_lines(
+    base_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path
+) -> None:
+    full, _ = base_run
+    midway = min((full / "checkpoints").glob("step-*"), key=lambda p: int(p.name[5:]))
+    step = int(midway.name[5:])
+    assert 450 <= step < 900
+    proc = run_script(TRAIN, "--resume", midway, "--logdir", tmp_path / "rest", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    later = [line for line in (full / "metrics.jsonl").read_text().splitlines() if json.loads(line)["step"] > step]
+    assert later and (tmp_path / "rest" / "metrics.jsonl").read_text().splitlines() == later
+
+
 def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     cmd = [sys.executable, str(TRAIN), *TINY, "--run_params", "n_steps=1000000", "--logdir", str(run_dir)]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.cli.conftest import EVALUATE, run_script
 
@@ -22,10 +25,23 @@ def test_evaluate_prints_json_and_writes_gif(base_run: tuple[Path, subprocess.Co
 
 
 def test_evaluate_errors_are_one_line(tmp_path: Path) -> None:
-    for args, expected in (
+    cases = [
         ([tmp_path / "missing"], "no such checkpoint or run directory"),
         ([tmp_path, "--video", tmp_path / "x.avi"], "unsupported format .avi; use .gif or .mp4"),
-    ):
+    ]
+    if importlib.util.find_spec("imageio_ffmpeg") is None:
+        cases.append(([tmp_path, "--video", tmp_path / "x.mp4"], "MP4 needs the imageio-ffmpeg package"))
+    for args, expected in cases:
         proc = run_script(EVALUATE, *args)
         assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert expected in proc.stderr
+
+
+def test_evaluate_writes_mp4_when_ffmpeg_is_installed(
+    base_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path
+) -> None:
+    pytest.importorskip("imageio_ffmpeg")
+    video = tmp_path / "episode.mp4"
+    proc = run_script(EVALUATE, base_run[0], "--episodes", 1, "--video", video, "--every", 25)
+    assert proc.returncode == 0, proc.stderr
+    assert video.stat().st_size > 0 and json.loads(proc.stdout.strip().splitlines()[-1])["frames"] > 2

@@ -246,6 +246,8 @@ class _Workspace:
 
 
 def _stackable_key(learner: SACLearner, batch: ReplayBatch) -> tuple[Any, ...]:
+    if not isinstance(learner, SACLearner):  # e.g. a tianshou adapter: same interface, own update
+        return ("own-update", id(learner))
     return (len(learner._dims.hidden), batch.rew.shape[0], learner.device)
 
 
@@ -256,7 +258,8 @@ def update_many(learners: Sequence[SACLearner], batches: Sequence[ReplayBatch]) 
     widths and updated together. Every learner draws the same noise from its own generator and runs the
     same ops as in ``learners[i].update(batches[i])``, so results agree up to float rounding (batched
     matmuls may pick other kernels than a stack of one; about 1 ulp per step). A learner listed twice,
-    or alone in its group, is updated on its own.
+    or alone in its group, is updated on its own; so is any learner that only shares the interface
+    (e.g. a tianshou adapter).
     """
     if len(learners) != len(batches):
         raise ValueError(f"got {len(learners)} learners but {len(batches)} batches")

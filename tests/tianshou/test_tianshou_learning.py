@@ -65,3 +65,35 @@ def test_tianshou_node_reaches_random_goals(name: str) -> None:
                 break
     assert losses, "the learner must have been updated and reported its stats"
     assert success and max(success) >= 0.95, success
+
+
+def test_two_level_hits_with_a_tianshou_level_learns_through_graph_learn() -> None:
+    """graph.learn batches same-step updates with update_many; a tianshou level must take its own path."""
+    import json
+
+    import gymnasium as gym
+    import numpy as np
+
+    import envs  # noqa: F401
+
+    root = Path(__file__).resolve().parents[2]
+    data = json.loads((root / "data" / "EasyPlatforms" / "HiTS" / "graph_params.json").read_text())
+    for level in data["level_params_list"]:
+        level["algo_kwargs"].update(learning_starts=0, batch_size=8)
+    data["level_params_list"][0]["algo_kwargs"]["flat_algo_name"] = "tianshou.SAC"
+    env = gym.make("EasyPlatforms-v1")
+    graph = build_graph("HiTS", env, from_dict(GraphParams, data), RngRegistry(0), n_steps=2000)
+    assert isinstance(graph.nodes[-1].algorithm.learner, TianshouLearner)
+    obs, _ = env.reset(seed=0)
+    graph.reset()
+    stats: dict[str, float] = {}
+    for step in range(1, 1001):
+        action = graph.act(obs, ep_step=step - 1, total_step=step - 1, testing=False)
+        obs, reward, terminated, truncated, info = env.step(action)
+        done = graph.observe(obs, float(reward), terminated, truncated, info, ep_step=step, total_step=step, testing=False)
+        if done or terminated or truncated:
+            break
+    stats = graph.learn(step)
+    names = {n.name for n in graph.nodes}
+    assert {key.split("/")[0] for key in stats} == names
+    assert all(np.isfinite(v) for v in stats.values())

@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.cli.conftest import ROOT, TINY, TRAIN, isolated_wandb_env, run_script, run_train_main_many, snapshot
+from tests.cli.helpers import (  # noqa: F401 - base_run is a fixture
+    ROOT,
+    TINY,
+    TRAIN,
+    base_run,
+    isolated_wandb_env,
+    run_script,
+    run_train_main_many,
+    snapshot,
+)
 
 LOGS = ("metrics.jsonl", "session_train.csv", "session_test.csv")
 BASE_EXTRA = ["level_params_list[0].model_kwargs.learning_rate=0.001", "--run_params", "tensorboard_log=true"]

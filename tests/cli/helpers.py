@@ -1,7 +1,12 @@
-"""Helpers for the command-line tests: run the real scripts in subprocesses with tiny settings."""
+"""Helpers for the command-line tests: run the real scripts in subprocesses with tiny settings.
+
+Not a conftest.py: test directories without ``__init__.py`` share the module name ``conftest``, and another
+directory's tests import theirs by that name.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -58,8 +63,6 @@ print(json.dumps(results))
 def run_train_main_many(argvs: list[list[object]], env: dict[str, str] | None = None) -> list[dict]:
     """Call ``train.py``'s ``main`` once per argv in ONE subprocess (imports dominate a CLI error's cost);
     returns ``{"rc", "stderr"}`` per call, a traceback in ``stderr`` if ``main`` raised."""
-    import json
-
     full_env = {k: v for k, v in {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}.items() if v is not None}
     payload = json.dumps([[str(a) for a in argv] for argv in argvs])
     proc = subprocess.run(
@@ -85,9 +88,17 @@ def isolated_wandb_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def base_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    """One uninterrupted tiny run (TensorBoard on, a graph override, PYTHONHASHSEED unset to exercise the re-exec)."""
-    run_dir = tmp_path_factory.mktemp("cli") / "base"
-    args = [*TINY, "level_params_list[0].model_kwargs.learning_rate=0.001", "--run_params", "tensorboard_log=true"]
-    proc = run_script(TRAIN, *args, "--logdir", run_dir, env={"PYTHONHASHSEED": None})  # type: ignore[dict-item]
-    assert proc.returncode == 0, proc.stderr
-    return run_dir, proc
+    """One uninterrupted tiny run (TensorBoard on, a graph override, PYTHONHASHSEED unset to exercise the re-exec).
+
+    Test modules import this fixture; the run is cached in the session's base temp dir, so it happens once.
+    """
+    root = tmp_path_factory.getbasetemp() / "cli-base-run"
+    run_dir, record = root / "base", root / "proc.json"
+    if not record.is_file():
+        root.mkdir(exist_ok=True)
+        args = [*TINY, "level_params_list[0].model_kwargs.learning_rate=0.001", "--run_params", "tensorboard_log=true"]
+        proc = run_script(TRAIN, *args, "--logdir", run_dir, env={"PYTHONHASHSEED": None})  # type: ignore[dict-item]
+        assert proc.returncode == 0, proc.stderr
+        record.write_text(json.dumps({"stdout": proc.stdout, "stderr": proc.stderr}))
+    saved = json.loads(record.read_text())
+    return run_dir, subprocess.CompletedProcess([], 0, saved["stdout"], saved["stderr"])

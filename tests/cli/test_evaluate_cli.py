@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import EVALUATE, base_run, run_script  # noqa: F401 - base_run is a fixture
+from tests.cli.cli_helpers import EVALUATE, base_run, run_script  # noqa: F401 - base_run is a fixture
 
 
 def test_evaluate_prints_json_and_writes_gif(base_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.cli.helpers import (  # noqa: F401 - base_run is a fixture
+from tests.cli.cli_helpers import (  # noqa: F401 - base_run is a fixture
     ROOT,
     TINY,
     TRAIN,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import TINY, TRAIN, isolated_wandb_env, run_script
+from tests.cli.cli_helpers import TINY, TRAIN, isolated_wandb_env, run_script
 
 pytest.importorskip("wandb")
 

@@ -1,4 +1,4 @@
-"""Same seed, same bytes: SAC, HAC and HiTS on EasyPlatforms; other seeds differ; global RNGs are irrelevant;
+"""Same seed, same bytes: SAC, HAC, HiTS and EAT on EasyPlatforms; other seeds differ; global RNGs are irrelevant;
 a run stopped halfway and resumed writes the same metrics as the uninterrupted one."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from graph_rl.session import EpisodeStats, Session
 from graph_rl.session.run import LOG_FILES, default_graph_factory
 from tests.repro.tiny import tiny_train
 
-ALGOS = ("SAC", "HAC", "HiTS")
+ALGOS = ("SAC", "HAC", "HiTS", "EAT")
 
 
 def _scramble_globals(tag: int) -> None:

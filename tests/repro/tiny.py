@@ -10,7 +10,7 @@ from graph_rl.session import RunRequest, train
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
-LEVELS = {"SAC": 1, "HAC": 2, "HiTS": 2}
+LEVELS = {"SAC": 1, "HAC": 2, "HiTS": 2, "EAT": 2}
 STEPS = 1000
 
 

@@ -247,14 +247,18 @@ def _activation_state(run: Activation) -> dict[str, Any]:
         p = run.pending
         pending = {"obs": p.obs.tolist(), "action": p.action.tolist(), "child": p.child, "t0": p.t0,
                    "test_child": p.test_child, "env_return": p.env_return, "env_weight": p.env_weight}
-    goal = {"desired": run.goal.desired.tolist(), "t0": run.goal.t0, "duration": run.goal.duration}
+    thresholds = None if run.goal.thresholds is None else run.goal.thresholds.tolist()
+    goal = {"desired": run.goal.desired.tolist(), "t0": run.goal.t0, "duration": run.goal.duration,
+            "thresholds": thresholds}
     return {"goal": goal, "deterministic": run.deterministic, "n_actions": run.n_actions,
             "n_interrupted": run.n_interrupted, "ret": run.ret, "pending": pending}
 
 
 def _activation_from_state(state: dict[str, Any]) -> Activation:
     g = state["goal"]
-    goal = Goal(desired=np.asarray(g["desired"], dtype=np.float32), t0=g["t0"], duration=g["duration"])
+    thresholds = None if g["thresholds"] is None else np.asarray(g["thresholds"], dtype=np.float32)
+    goal = Goal(desired=np.asarray(g["desired"], dtype=np.float32), t0=g["t0"], duration=g["duration"],
+                thresholds=thresholds)
     pending = None
     if state["pending"] is not None:
         p = dict(state["pending"])

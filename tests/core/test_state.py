@@ -17,7 +17,7 @@ from graph_rl.graph import build_graph
 from graph_rl.rng import RngRegistry
 
 
-def small_params(algo: str) -> GraphParams:
+def small_params(algo: str, learn_tolerances: bool = False) -> GraphParams:
     level = {"algo_kwargs": {"batch_size": 16, "learning_starts": 30, "grad_steps_per_env_step": 0.5,
                              "n_hindsight_goals": 2, "testing_fraction": 0.5, "fully_random_fraction": 0.2},
              "model_kwargs": {"hidden_layers": [8]}}
@@ -29,6 +29,8 @@ def small_params(algo: str) -> GraphParams:
     top["subtask_spec_params"] = {"env_goal_key": "position", "max_n_actions": 4, "weight_delta_t_ach_aux": 0.1}
     if algo == "HAC":
         top["subtask_spec_params"].pop("weight_delta_t_ach_aux")
+    if learn_tolerances:
+        top["subtask_spec_params"].update(learn_goal_ach_thresholds=True, goal_tol_rew=0.5)
     return from_dict(GraphParams, {"algorithm": algo, "n_layers": 2, "level_params_list": [low, top]})
 
 
@@ -36,7 +38,8 @@ class Run:
     def __init__(self, algo: str, seed: int = 3) -> None:
         self.env = PointGoalEnv(dim=1, max_episode_length=20)
         self.rng = RngRegistry(seed)
-        self.graph = build_graph(algo, self.env, small_params(algo), self.rng, n_steps=2000)
+        params = small_params(algo.split("+")[0], learn_tolerances=algo.endswith("+tol"))
+        self.graph = build_graph(algo.split("+")[0], self.env, params, self.rng, n_steps=2000)
         self.obs, _ = self.env.reset(seed=seed)
         self.graph.reset()
         self.ep_step = self.total = 0
@@ -70,7 +73,7 @@ class Run:
         self.env, self.obs, self.ep_step, self.total = env, obs, ep_step, total
 
 
-@pytest.mark.parametrize("algo", ["HiTS", "HAC"])
+@pytest.mark.parametrize("algo", ["HiTS", "HAC", "HiTS+tol"])
 def test_resume_mid_episode_is_bit_identical(algo: str) -> None:
     a = Run(algo)
     a.steps(157)  # past learning_starts, in the middle of an episode and of a timed subgoal

@@ -33,21 +33,30 @@ TARGET_STEPS, TARGET_SUCCESS, LAST_N = 100_000, 0.9, 5
 
 
 class _CurveSink:
-    """Keeps test evaluations (step, success, wall seconds since start) and train-episode counts in memory."""
+    """Keeps test evaluations (step, success, wall seconds since start) in memory, each with the means of the
+    training and learner metrics logged since the previous evaluation (under ``train``), for diagnosis."""
 
-    splits = frozenset({"train", "test"})
+    splits = frozenset({"train", "test", "learner"})
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.start = time.monotonic()
-        self.tests: list[dict[str, float]] = []
+        self.tests: list[dict[str, Any]] = []
         self.train_episodes = 0
+        self._sums: dict[str, float] = {}
+        self._counts: dict[str, int] = {}
 
     def write(self, split: str, step: int, metrics: Mapping[str, Any]) -> None:
-        if split == "train":
-            self.train_episodes += 1
+        if split != "test":
+            self.train_episodes += split == "train"
+            for key, value in metrics.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "episode":
+                    self._sums[key] = self._sums.get(key, 0.0) + value
+                    self._counts[key] = self._counts.get(key, 0) + 1
             return
         record = {"step": step, "success": metrics.get("success"), "wall_s": round(time.monotonic() - self.start, 1)}
+        record["train"] = {k: round(v / self._counts[k], 4) for k, v in sorted(self._sums.items())}
+        self._sums, self._counts = {}, {}
         for key in ("return", "length", "hac_1/budget_use", "hac_1/success_rate", "hits_0/success_rate",
                     "hac_1/terminations", "hac_1/termination_rate"):
             if key in metrics:

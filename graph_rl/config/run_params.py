@@ -54,6 +54,11 @@ class RunParams:
     """Torch intra-op threads (``--threads`` overrides it). Part of the reproducibility contract."""
     tensorboard_log: bool = False
     """Also write TensorBoard event files to ``<run dir>/tensorboard``."""
+    video_frequency: int | None = None
+    """Record the first episode of every ``video_frequency``-th test block as ``<run dir>/videos/test-step-<N>.gif``
+    (and to wandb); null = no videos. Recording changes no metric."""
+    video_every_k_steps: int = 2
+    """Keep every k-th frame of a recorded episode (2: real time for the Platforms envs at 30 fps)."""
 
     def validate(self, path: str) -> None:
         _positive(path, "n_steps", self.n_steps)
@@ -64,6 +69,8 @@ class RunParams:
         _positive(path, "keep_checkpoints", self.keep_checkpoints, allow_none=True)
         _positive(path, "seed", self.seed, allow_zero=True)
         _positive(path, "torch_num_threads", self.torch_num_threads)
+        _positive(path, "video_frequency", self.video_frequency, allow_none=True)
+        _positive(path, "video_every_k_steps", self.video_every_k_steps)
 
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -74,7 +81,7 @@ class WandbParams:
     """Weights & Biases run settings; only read when ``--wandb`` is ``online`` or ``offline``.
 
     The original's ``sync_tensorboard`` and ``monitor_gym`` are gone: metrics go to wandb directly from the
-    logger, videos come from ``scripts/run/evaluate.py``.
+    logger, videos from ``RunParams.video_frequency`` (test episodes) and ``scripts/run/evaluate.py``.
     """
 
     project: str = "graph_rl"

@@ -1,4 +1,4 @@
-"""Weights & Biases: start a run, log metrics against the env step, log checkpoints as model artifacts.
+"""Weights & Biases: start a run, log metrics and test videos against the env step, checkpoints as model artifacts.
 
 wandb is imported only here and only when ``--wandb`` is ``online`` or ``offline``. Offline runs work without an
 account or network: everything is written under ``<run dir>/wandb/`` and ``wandb sync`` uploads it later, after
@@ -78,6 +78,12 @@ class WandbSink:
         artifact = wandb.Artifact(self._artifact, type="model", metadata=dict(metadata))
         artifact.add_dir(str(path))
         self.run.log_artifact(artifact, aliases=["latest", f"step-{step}"])
+
+    def log_video(self, path: Path, step: int) -> None:
+        """Log a test episode's GIF as ``test/video``; a GIF path needs none of wandb's media extras (moviepy)."""
+        import wandb
+
+        self.run.log({"test/video": wandb.Video(str(path)), "env_step": step})
 
     def flush(self) -> None:
         pass

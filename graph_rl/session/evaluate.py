@@ -20,6 +20,7 @@ from graph_rl.rng import RngRegistry, seed_everything
 from graph_rl.session.run import GraphFactory, default_graph_factory, make_env
 from graph_rl.session.session import GraphLike
 from graph_rl.session.setup import RunConfig
+from graph_rl.session.video import FrameRecorder
 
 __all__ = ["Agent", "EvalResult", "load_agent", "evaluate", "FrameRecorder"]
 
@@ -119,36 +120,3 @@ def evaluate(
         returns=returns,
         lengths=lengths,
     )
-
-
-class FrameRecorder:
-    """Collects every ``every``-th ``env.render()`` frame with the graph's running subgoals drawn in.
-
-    GIF encoding costs tens of milliseconds per 800x600 frame, so recording every step of long episodes is slow;
-    every 2nd step at 30 fps plays the Platforms envs (60 steps/s) in real time.
-    """
-
-    def __init__(self, agent: Agent, every: int = 1) -> None:
-        self.agent = agent
-        self.every = every
-        self.frames: list[np.ndarray] = []
-        self._set_subgoals = getattr(agent.env.unwrapped, "set_subgoals", None)
-        self._count = 0
-
-    def on_act(self) -> None:
-        self._count += 1
-        if (self._count - 1) % self.every:
-            return
-        if self._set_subgoals is not None:
-            self._set_subgoals(self.agent.graph.subgoals())
-        frame = self.agent.env.render()
-        if frame is not None:
-            self.frames.append(np.asarray(frame))
-
-    def on_episode_end(self) -> None:
-        self._count = 0
-        if self._set_subgoals is not None:
-            self._set_subgoals([])
-        frame = self.agent.env.render()
-        if frame is not None:
-            self.frames.append(np.asarray(frame))

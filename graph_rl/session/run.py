@@ -41,6 +41,7 @@ from graph_rl.logging import ConsoleSink, CsvSink, JsonlSink, Logger, TensorBoar
 from graph_rl.rng import RngRegistry, seed_everything
 from graph_rl.session.session import Callback, GraphLike, Session, SessionResult
 from graph_rl.session.setup import RunConfig, RunRequest, load_params, resume_config
+from graph_rl.session.video import write_gif
 
 __all__ = ["PreparedRun", "prepare_run", "train", "make_env", "GraphFactory", "LOG_FILES"]
 
@@ -110,6 +111,8 @@ class PreparedRun:
         if wandb_sink is not None:
             logger.add(wandb_sink)
         self.session.checkpoint_fn = self._checkpoint_fn(config, wandb_sink)
+        if self.config.run.video_frequency is not None:
+            self.session.video_fn = self._video_fn(wandb_sink)
         if self.checkpoint and not self.append:
             self.session.counters.last_checkpoint_step = None  # a new run directory always gets its own checkpoint
         if self.checkpoint:
@@ -166,6 +169,19 @@ class PreparedRun:
             return path
 
         return checkpoint
+
+    def _video_fn(self, wandb_sink: Any) -> Callable[[int, list[Any]], None]:
+        root = self.run_dir / "videos"
+        fps = self.session.test_env.metadata.get("render_fps", 30) / self.config.run.video_every_k_steps
+
+        def video(step: int, frames: list[Any]) -> None:
+            root.mkdir(exist_ok=True)
+            path = root / f"test-step-{step}.gif"
+            write_gif(path, frames, fps)
+            if wandb_sink is not None:
+                wandb_sink.log_video(path, step)
+
+        return video
 
 
 def _claim_new_dir(path: Path) -> Path:
@@ -265,7 +281,9 @@ def _build(
     seed_everything(config.seed)
     torch.set_num_threads(config.run.torch_num_threads)
     rng = RngRegistry(config.seed)
-    train_env, test_env = make_env(config.run), make_env(config.run)
+    # Rendering reads env state only, so the test env with a render mode runs the same episodes.
+    videos = {"render_mode": "rgb_array"} if config.run.video_frequency is not None else {}
+    train_env, test_env = make_env(config.run), make_env(config.run, **videos)
     graph = graph_factory(config, train_env, rng)
     progress = sys.stderr.isatty() if request.progress is None else request.progress
     session = Session(

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from graph_rl.config.run_params import RunParams
 from graph_rl.logging import Logger
 from graph_rl.rng import RngRegistry
+from graph_rl.session.video import FrameRecorder
 
 __all__ = ["Session", "SessionCounters", "EpisodeStats", "SessionResult", "Callback", "GraphLike"]
 
@@ -85,6 +86,7 @@ class SessionResult:
 
 Callback = Callable[["Session", EpisodeStats], None]
 CheckpointFn = Callable[[int, dict[str, Any]], Any]
+VideoFn = Callable[[int, list[np.ndarray]], None]
 
 
 class _EnvSlot:
@@ -126,6 +128,9 @@ class Session:
         callbacks: called after each training episode, before learning; may call :meth:`request_stop`.
         progress: show a tqdm bar on stderr.
         stop_at: stop (as on Ctrl-C, with a final checkpoint) at the first episode end at or after this step.
+
+    ``video_fn(step, frames)``, attached by a runner like ``checkpoint_fn``, receives the recorded first episode
+    of every ``params.video_frequency``-th test block (the test env then needs ``render_mode="rgb_array"``).
     """
 
     def __init__(
@@ -151,6 +156,7 @@ class Session:
         self._train = _EnvSlot(train_env, rng.int_seed("env/train"))
         self._test = _EnvSlot(test_env, rng.int_seed("env/test"))
         self.checkpoint_fn = checkpoint
+        self.video_fn: VideoFn | None = None
         self._callbacks = list(callbacks)
         self._progress = progress
         self._stop_at = stop_at
@@ -162,6 +168,10 @@ class Session:
     def request_stop(self, reason: str) -> None:
         """Stop at the end of the current episode (and its learning/test block), with a final checkpoint."""
         self._stop_request = self._stop_request or reason
+
+    @property
+    def test_env(self) -> gym.Env:
+        return self._test.env
 
     @property
     def stop_requested(self) -> bool:
@@ -219,7 +229,9 @@ class Session:
             return "max_runtime"
         return ""
 
-    def _episode(self, slot: _EnvSlot, testing: bool) -> tuple[float, int, bool, bool]:
+    def _episode(
+        self, slot: _EnvSlot, testing: bool, recorder: FrameRecorder | None = None
+    ) -> tuple[float, int, bool, bool]:
         """One episode; returns (return, length, success, graph_done). The per-step hot path."""
         graph, env = self.graph, slot.env
         success_reward = self.params.success_reward
@@ -230,6 +242,8 @@ class Session:
         ep_return, ep_step, success = 0.0, 0, False
         while True:
             action = graph.act(obs, ep_step=ep_step, total_step=total_step, testing=testing)
+            if recorder is not None:
+                recorder.on_act()
             obs, reward, terminated, truncated, info = env.step(action)
             ep_step += 1
             total_step += step_inc
@@ -241,6 +255,8 @@ class Session:
             )
             if terminated or truncated or graph_done:
                 break
+        if recorder is not None:
+            recorder.on_episode_end()
         self.counters.total_step = total_step
         return ep_return, ep_step, success, bool(graph_done)
 
@@ -293,8 +309,9 @@ class Session:
         returns, lengths, successes = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
+        recorder = self._test_recorder()
         for i in range(n):
-            returns[i], lengths[i], successes[i], _ = self._episode(self._test, testing=True)
+            returns[i], lengths[i], successes[i], _ = self._episode(self._test, True, recorder if i == 0 else None)
             for key, value in self.graph.episode_metrics().items():
                 sums[key] = sums.get(key, 0.0) + float(value)
                 counts[key] = counts.get(key, 0) + 1
@@ -305,6 +322,15 @@ class Session:
             metrics["return_success"] = float(returns[successes].mean()) if successes.any() else None
         metrics.update({key: sums[key] / counts[key] for key in sums})
         self.logger.log("test", c.total_step, metrics)
+        if recorder is not None and recorder.frames and self.video_fn is not None:
+            self.video_fn(c.total_step, recorder.frames)
+
+    def _test_recorder(self) -> FrameRecorder | None:
+        """A recorder for this test block's first episode if it is a video block, else None."""
+        freq = self.params.video_frequency
+        if freq is None or self.video_fn is None or (self.counters.test_blocks + 1) % freq:
+            return None
+        return FrameRecorder(self._test.env, self.graph, every=self.params.video_every_k_steps)
 
     def _save_checkpoint(self) -> Any:
         c, freq = self.counters, self.params.model_save_frequency

@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     from graph_rl.checkpoint import CheckpointError
     from graph_rl.config import ConfigError
     from graph_rl.session.evaluate import FrameRecorder, evaluate, load_agent
+    from graph_rl.session.video import write_gif
 
     if args.device == "cuda" and not torch.cuda.is_available():
         print("evaluate.py: error: --device cuda: CUDA is not available", file=sys.stderr)
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, ConfigError) as err:
         print(f"evaluate.py: error: {err}", file=sys.stderr)
         return 2
-    recorder = FrameRecorder(agent, every=args.every) if args.video else None
+    recorder = FrameRecorder(agent.env, agent.graph, every=args.every) if args.video else None
     seed = agent.config.seed if args.seed is None else args.seed
     result = evaluate(
         agent, n_episodes=args.episodes, seed=seed,
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {"checkpoint": str(agent.checkpoint.path), "step": agent.checkpoint.step, "seed": seed, **result.to_dict()}
     if recorder is not None:
         if args.video.suffix.lower() == ".gif":
-            iio.imwrite(args.video, recorder.frames, duration=1000 / args.fps, loop=0)
+            write_gif(args.video, recorder.frames, args.fps)
         else:
             # 600-pixel frames are divisible by 8 but not 16: no resizing, and players handle it.
             iio.imwrite(args.video, recorder.frames, fps=args.fps, macro_block_size=8)

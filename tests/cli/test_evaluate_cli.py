@@ -7,7 +7,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import imageio.v3 as iio
 import pytest
+
+from envs.platforms.render import SUBGOAL_COLOURS
 
 from tests.cli.cli_helpers import EVALUATE, base_run, run_script  # noqa: F401 - base_run is a fixture
 
@@ -21,7 +24,12 @@ def test_evaluate_prints_json_and_writes_gif(base_run: tuple[Path, subprocess.Co
     assert out["episodes"] == 2 and len(out["returns"]) == 2 and 0.0 <= out["success_rate"] <= 1.0
     assert out["mean_length"] == sum(out["lengths"]) / 2 and out["frames"] > 2
     assert out["step"] == json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])["step"]
-    assert gif.read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+    assert gif.read_bytes()[:6] in (b"GIF87a", b"GIF89a") and gif.stat().st_size > 0
+    frames = iio.imread(gif)
+    # every 25th step of each episode plus its final state
+    assert frames.shape == (out["frames"], 600, 800, 3) == (sum(-(-n // 25) + 1 for n in out["lengths"]), 600, 800, 3)
+    marked = [bool((frame == SUBGOAL_COLOURS[0]).all(axis=-1).any()) for frame in frames]
+    assert marked[0] and not marked[-1], "HiTS's running subgoal is drawn while acting, cleared at the episode end"
 
 
 def test_evaluate_errors_are_one_line(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ def test_defaults_and_override() -> None:
         ({**BASE, "n_steps": 0}, "run_params.n_steps: must be > 0"),
         ({**BASE, "n_test_episodes": -1}, "run_params.n_test_episodes: must be >= 0"),
         ({**BASE, "model_save_frequency": 0}, "run_params.model_save_frequency: must be > 0"),
+        ({**BASE, "video_frequency": 0}, "run_params.video_frequency: must be > 0"),
+        ({**BASE, "video_every_k_steps": 0}, "run_params.video_every_k_steps: must be > 0"),
         ({**BASE, "n_step": 5}, "did you mean 'n_steps'"),
         ({**BASE, "seed": "one"}, "run_params.seed: expected an integer"),
         ({"n_steps": 5}, "run_params.env: required parameter is missing"),

@@ -8,7 +8,8 @@ For every closed action ``i`` of a finished node episode:
     reward ``child_failure_penalty`` (terminal only if ``bootstrap_testing_transitions`` is off);
   * the real transition's action becomes the *hindsight action*: what the child actually achieved.
 * hindsight-goal copies of the (hindsight-action) transition: the desired goal is replaced by goals
-  achieved later in the node episode, reward and ``done`` recomputed for it.
+  achieved later in the node episode, reward and ``done`` recomputed for it (``done`` also where the real
+  transition was terminal for another reason: env termination, an observed budget spent).
 
 Hindsight goals (``goal_sampling_strategy``), drawn with replacement from the node's ``her`` stream:
 ``future`` ``min(n, len-i-1)`` goals achieved after actions ``i+1..``; ``episode`` ``min(n, len)`` goals
@@ -73,5 +74,8 @@ class HAC(Algorithm):
             new_obs[:, gs] = goals
             env_returns = self.hindsight_env_returns(ep, src, goals)
             rew, achieved = self.subtask.relabel(ep.achieved_goal[src], goals, ep.act[src], env_returns)
-            parts.append(RelabelledBatch(obs, ep.act[src], rew, new_obs, achieved.astype(np.float32), disc[src]))
+            real_achieved = np.array([tr.achieved for tr in episode], dtype=bool)
+            terminal = (ep.done[src] > 0) & ~real_achieved[src]
+            done = (achieved | terminal).astype(np.float32)
+            parts.append(RelabelledBatch(obs, ep.act[src], rew, new_obs, done, disc[src]))
         return RelabelledBatch.concat(parts)

@@ -140,6 +140,9 @@ class SubtaskSpecParams:
     """Aux reward: this weight times the env rewards collected while an action ran."""
     constant_failure_return: bool = False
     """On env end without success, add -4 per unused action of the budget (reference 3.1)."""
+    observe_budget: bool = False
+    """The level observes the fraction of its action budget left, and spending it is terminal (not in the
+    original, which bootstrapped through budget exhaustion from states that do not show the budget)."""
     learn_goal_ach_thresholds: bool = False
     """This level also chooses the achievement thresholds of its (timed) child's goals."""
     goal_tol_rew: float = 0.0

@@ -167,10 +167,11 @@ class _Builder:
             try:
                 return cls(
                     partial, spec.env_goal_key, self.env.goal_bounds, self.env.compute_reward, self.budgets[i], aux,
-                    spec.constant_failure_return, **discounted,
+                    spec.constant_failure_return, **discounted, **({"observe_budget": True} if spec.observe_budget else {}),
                 )
             except (KeyError, ValueError) as err:
-                raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'env_goal_key')}: {err.args[0]}") from None
+                key = "observe_budget" if "observe_budget" in str(err) else "env_goal_key"
+                raise ConfigError(f"{self.path(i, 'subtask_spec_params', key)}: {err.args[0]}") from None
         goal_keys = list(partial.keys) if spec.goal_keys is None else spec.goal_keys
         learnt = self.max_thresholds(i, goal_keys) if self.timed else None
         thresholds = {**(learnt or {}), **spec.goal_thresholds}
@@ -178,8 +179,11 @@ class _Builder:
         if missing:
             raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'goal_thresholds')}: no threshold for {missing}")
         if not self.timed:
+            if spec.observe_budget and self.budgets[i] is None:
+                raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'observe_budget')}: needs a budget")
             return ShortestPathSubtask(
-                partial, goal_keys, spec.goal_thresholds, self.budgets[i], aux, spec.constant_failure_return
+                partial, goal_keys, spec.goal_thresholds, self.budgets[i], aux, spec.constant_failure_return,
+                spec.observe_budget,
             )
         delta_t_max = spec.delta_t_max
         if delta_t_max == -1:

@@ -249,7 +249,7 @@ def _activation_state(run: Activation) -> dict[str, Any]:
                    "test_child": p.test_child, "env_return": p.env_return, "env_weight": p.env_weight}
     thresholds = None if run.goal.thresholds is None else run.goal.thresholds.tolist()
     goal = {"desired": run.goal.desired.tolist(), "t0": run.goal.t0, "duration": run.goal.duration,
-            "thresholds": thresholds}
+            "thresholds": thresholds, "used": run.goal.used}
     return {"goal": goal, "deterministic": run.deterministic, "n_actions": run.n_actions,
             "n_interrupted": run.n_interrupted, "ret": run.ret, "pending": pending}
 
@@ -258,7 +258,7 @@ def _activation_from_state(state: dict[str, Any]) -> Activation:
     g = state["goal"]
     thresholds = None if g["thresholds"] is None else np.asarray(g["thresholds"], dtype=np.float32)
     goal = Goal(desired=np.asarray(g["desired"], dtype=np.float32), t0=g["t0"], duration=g["duration"],
-                thresholds=thresholds)
+                thresholds=thresholds, used=g["used"])
     pending = None
     if state["pending"] is not None:
         p = dict(state["pending"])

@@ -30,12 +30,14 @@ class Goal:
         t0: episode step at which the activation started.
         duration: timed goals only: env steps until the deadline (T).
         thresholds: per goal key achievement thresholds chosen by the parent (learnt tolerances), else None.
+        used: actions of the activation charged to its budget so far.
     """
 
     desired: np.ndarray
     t0: int
     duration: float | None = None
     thresholds: np.ndarray | None = None
+    used: int = 0
 
 
 @dataclasses.dataclass(slots=True)

@@ -6,6 +6,12 @@ spent. The node sees only ``partial_obs_keys`` of the env observation plus the d
 is the ``goal_keys`` part of that partial observation, achieved when every key is within its L2
 threshold.
 
+``observe_budget`` (not in the original) makes the budget part of the task's state, the standard treatment
+of a time limit that belongs to the task (Pardo et al. 2018, "Time Limits in Reinforcement Learning"): the node
+observes the fraction of its budget left, and spending the budget is terminal. HAC encodes the same
+finite horizon by bounding its critics to [-H, 0]; the original bootstrapped through budget exhaustion
+from states whose remaining budget it could not see.
+
 ``constant_failure_return`` reproduces the original exactly (-4 per unused action when the env ends
 without success; it does not fire on budget exhaustion, reference 7.2 item 14).
 """
@@ -36,11 +42,13 @@ class ShortestPathSubtask(Subtask):
         max_n_actions: budget per activation (None = unlimited).
         aux_rewards: auxiliary terms.
         constant_failure_return: see module docstring.
+        observe_budget: see module docstring (needs a budget).
     """
 
     def __init__(
         self, partial_obs: PartialObs, goal_keys: Sequence[str], thresholds: Mapping[str, float],
         max_n_actions: float | None, aux_rewards: Sequence[AuxReward] = (), constant_failure_return: bool = False,
+        observe_budget: bool = False,
     ) -> None:
         super().__init__(aux_rewards)
         self.partial = partial_obs
@@ -49,8 +57,11 @@ class ShortestPathSubtask(Subtask):
         self.criterion = GoalCriterion(self.goal_layout, thresholds)
         self.max_n_actions = max_n_actions
         self.constant_failure_return = constant_failure_return
+        if observe_budget and max_n_actions is None:
+            raise ValueError("observe_budget needs a finite max_n_actions")
+        self.observe_budget = observe_budget
         self.goal_slice = slice(partial_obs.dim, partial_obs.dim + self.goal_layout.dim)
-        self.obs_dim = partial_obs.dim + self.goal_layout.dim
+        self.obs_dim = partial_obs.dim + self.goal_layout.dim + int(observe_budget)
         self.parent_action_layout: DictLayout | None = self.goal_layout
 
     def start(self, parent_action: np.ndarray | None, env_obs: Mapping[str, Any], step: int) -> Goal:
@@ -66,8 +77,14 @@ class ShortestPathSubtask(Subtask):
         """Vectorised achievement test."""
         return self.criterion(achieved, desired)
 
+    def _with_goal(self, partial: np.ndarray, goal: Goal) -> np.ndarray:
+        if not self.observe_budget:
+            return np.concatenate([partial, goal.desired])
+        left = np.array([1.0 - goal.used / self.max_n_actions], dtype=np.float32)
+        return np.concatenate([partial, goal.desired, left])
+
     def observe(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> np.ndarray:
-        return np.concatenate([self.partial(env_obs), goal.desired])
+        return self._with_goal(self.partial(env_obs), goal)
 
     def finished(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> bool:
         return bool(self.is_achieved(self.achieved_goal(self.partial(env_obs)), goal.desired))
@@ -84,10 +101,12 @@ class ShortestPathSubtask(Subtask):
             reward += float(self.aux(action[None], np.array([env_return], dtype=np.float32))[0])
         if self.constant_failure_return and env_done and not achieved and self.max_n_actions is not None:
             reward += (self.max_n_actions - n_actions) * _FAILURE_RETURN_PER_ACTION
-        ended = achieved or (self.max_n_actions is not None and n_actions >= self.max_n_actions)
+        spent = self.max_n_actions is not None and n_actions >= self.max_n_actions
+        goal.used = n_actions
         return Outcome(
-            reward=reward, achieved=achieved, ended=ended, done=self._done(achieved, terminated),
-            achieved_goal=achieved_goal, new_obs=np.concatenate([partial, goal.desired]),
+            reward=reward, achieved=achieved, ended=achieved or spent,
+            done=self._done(achieved, terminated) or (self.observe_budget and spent),
+            achieved_goal=achieved_goal, new_obs=self._with_goal(partial, goal),
         )
 
     def _done(self, achieved: bool, terminated: bool) -> bool:

@@ -200,3 +200,24 @@ def test_testing_episodes_are_deterministic_and_store_nothing(log: list) -> None
     assert [d for _, d in root_algo.learner.calls] == [True] * 2
     assert len(leaf_algo.buffer) == 0 and len(root_algo.buffer) == 0
     assert graph.episode_metrics()["root/testing_penalties"] == 0.0
+
+
+def test_observed_budget_is_in_the_observation_and_its_end_is_terminal(log: list) -> None:
+    env, layout = env_and_layout()
+    leaf_task = position_subtask(layout, 2)
+    bounds = (env.observation_space["desired_goal"].low, env.observation_space["desired_goal"].high)
+    root_task = EnvGoalSubtask(PartialObs(layout, None), "position", bounds, env.compute_reward, 3, observe_budget=True)
+    assert root_task.obs_dim == 4  # position, velocity, desired goal, budget left
+    leaf = Node("leaf", leaf_task, make_algorithm(leaf_task, ENV_ACTION), Recorder(log, "leaf", [1.0]))
+    root_algo = make_algorithm(root_task, goal_bounds(leaf_task), cls=SpyHAC, testing_fraction=0.0,
+                               goal_sampling_strategy="final", n_hindsight_goals=1)
+    root = Node("root", root_task, root_algo, Recorder(log, "root", [0.2]))
+    root.add_child(leaf)
+    out = run_episode(Graph(root), env)
+    assert out["dones"] == [False] * 5 + [True]
+    (episode,) = root_algo.episodes
+    np.testing.assert_allclose([tr.obs[3] for tr in episode], [1.0, 2 / 3, 1 / 3], atol=1e-6)
+    np.testing.assert_allclose([tr.new_obs[3] for tr in episode], [2 / 3, 1 / 3, 0.0], atol=1e-6)
+    assert [tr.done for tr in episode] == [False, False, True]  # spending the observed budget is terminal
+    batch = root_algo.batches[0]
+    np.testing.assert_array_equal(batch.done[3:], [0, 0, 1])  # hindsight goals keep that terminal

@@ -26,7 +26,9 @@ averaged the twins); both pairs go through the critic in one batched call, in th
 subgoals imply from the current achieved goal x, v = (g - x) / T, with T the running action's *remaining* time
 (the original used its full time, which makes a consistent policy look inconsistent late in every subgoal).
 :class:`RandomTermination` (ablation, test instrument) draws from the node's ``termination`` stream; no other
-policy draws random numbers.
+policy draws random numbers. (The original's two extra policy passes per step drew the subgoal-testing coin from
+the global RNG, 1.9 item 4, so every EAT run left HiTS's random sequence from step 0; here strategy ``never``
+builds the HiTS agent itself and the learned strategies draw nothing.)
 
 Nothing terminates before ``warmup_steps`` training env steps, nor when the child's deadline passes anyway.
 """

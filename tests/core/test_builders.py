@@ -42,9 +42,10 @@ def test_hits_platforms_layout_and_derived_values() -> None:
     assert (top.name, low.name) == ("hac_1", "hits_0")
     assert isinstance(top.subtask, EnvGoalSubtask) and isinstance(top.algorithm, HAC)
     assert isinstance(low.subtask, TimedGoalSubtask) and isinstance(low.algorithm, HiTS)
-    # LL: partial 13 (ang_vel, platform0, platform1, position, velocity) + goal 4 + time 1; HL: 17 + 2; HL action 5
+    # LL: partial 13 (ang_vel, platform0, platform1, position, velocity) + goal 4 + time 1;
+    # HL: 17 + 2 + budget left 1 (observe_budget); HL action 5
     assert low.subtask.obs_dim == 18 and low.algorithm.action_map.dim == 1
-    assert top.subtask.obs_dim == 19 and top.algorithm.action_map.dim == 5
+    assert top.subtask.obs_dim == 20 and top.algorithm.action_map.dim == 5 and top.subtask.observe_budget
     assert top.algorithm.action_map.low.tolist() == [-1.0] * 5  # delta_t_min 0 -> time in [-1, 1]
     assert low.subtask.time.delta_t_max == 50.0  # 500 / 10
     assert top.subtask.max_n_actions == 10 and low.subtask.max_n_actions is None

@@ -9,7 +9,8 @@ For every closed action ``i`` of a finished node episode:
   * the real transition's action becomes the *hindsight action*: what the child actually achieved.
 * hindsight-goal copies of the (hindsight-action) transition: the desired goal is replaced by goals
   achieved later in the node episode, reward and ``done`` recomputed for it (``done`` also where the real
-  transition was terminal for another reason: env termination, an observed budget spent).
+  transition was terminal for another reason: env termination, an observed budget spent; an observed budget
+  spent without reaching the hindsight goal also earns the subtask's ``budget_failure_reward``).
 
 Hindsight goals (``goal_sampling_strategy``), drawn with replacement from the node's ``her`` stream:
 ``future`` ``min(n, len-i-1)`` goals achieved after actions ``i+1..``; ``episode`` ``min(n, len)`` goals
@@ -74,8 +75,9 @@ class HAC(Algorithm):
             new_obs[:, gs] = goals
             env_returns = self.hindsight_env_returns(ep, src, goals)
             rew, achieved = self.subtask.relabel(ep.achieved_goal[src], goals, ep.act[src], env_returns)
+            rew += self.subtask.budget_failures(new_obs, achieved)
             real_achieved = np.array([tr.achieved for tr in episode], dtype=bool)
             terminal = (ep.done[src] > 0) & ~real_achieved[src]
-            done = (achieved | terminal).astype(np.float32)
+            done = (achieved | terminal | self.subtask.budget_spent(new_obs)).astype(np.float32)
             parts.append(RelabelledBatch(obs, ep.act[src], rew, new_obs, done, disc[src]))
         return RelabelledBatch.concat(parts)

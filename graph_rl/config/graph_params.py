@@ -143,6 +143,9 @@ class SubtaskSpecParams:
     observe_budget: bool = False
     """The level observes the fraction of its action budget left, and spending it is terminal (not in the
     original, which bootstrapped through budget exhaustion from states that do not show the budget)."""
+    budget_failure_reward: float = 0.0
+    """With ``observe_budget``: reward added when the budget is spent without reaching the goal, so failing costs
+    clearly more than a late success (the original implied about -1 / (1 - gamma) by bootstrapping)."""
     learn_goal_ach_thresholds: bool = False
     """This level also chooses the achievement thresholds of its (timed) child's goals."""
     goal_tol_rew: float = 0.0
@@ -159,6 +162,8 @@ class SubtaskSpecParams:
             _check(not extra, _join(path, "goal_thresholds"), f"{extra} are not goal keys")
         for key, thr in self.goal_thresholds.items():
             _check(thr > 0, _join(path, f"goal_thresholds.{key}"), f"must be > 0, got {thr}")
+        _check(not self.budget_failure_reward or self.observe_budget, _join(path, "budget_failure_reward"),
+               "needs observe_budget")
         n = self.max_n_actions
         _check(n is None or n == -1 or n > 0, _join(path, "max_n_actions"), f"must be -1, null or > 0, got {n}")
         d = self.delta_t_max

@@ -28,7 +28,7 @@ import numpy as np
 
 from graph_rl.algorithms import EAT, HAC, Algorithm, HiTS
 from graph_rl.config import ConfigError
-from graph_rl.config.graph_params import TIMED_ALGORITHMS, GraphParams, LevelParams
+from graph_rl.config.graph_params import TIMED_ALGORITHMS, GraphParams, LevelParams, SubtaskSpecParams
 from graph_rl.graph.graph import Graph
 from graph_rl.learners import SACConfig
 from graph_rl.learners.tianshou_adapter import LEARNER_NAMES, make_learner
@@ -167,7 +167,7 @@ class _Builder:
             try:
                 return cls(
                     partial, spec.env_goal_key, self.env.goal_bounds, self.env.compute_reward, self.budgets[i], aux,
-                    spec.constant_failure_return, **discounted, **({"observe_budget": True} if spec.observe_budget else {}),
+                    spec.constant_failure_return, **discounted, **self.budget_kwargs(spec),
                 )
             except (KeyError, ValueError) as err:
                 key = "observe_budget" if "observe_budget" in str(err) else "env_goal_key"
@@ -183,7 +183,7 @@ class _Builder:
                 raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'observe_budget')}: needs a budget")
             return ShortestPathSubtask(
                 partial, goal_keys, spec.goal_thresholds, self.budgets[i], aux, spec.constant_failure_return,
-                spec.observe_budget,
+                **self.budget_kwargs(spec),
             )
         delta_t_max = spec.delta_t_max
         if delta_t_max == -1:
@@ -194,6 +194,14 @@ class _Builder:
             partial, goal_keys, thresholds, delta_t_max, spec.delta_t_min, self.rng.numpy(f"node/{self.name(i)}/her"), aux,
             learnt,
         )
+
+    @staticmethod
+    def budget_kwargs(spec: SubtaskSpecParams) -> dict[str, Any]:
+        """The observed-budget options of a shortest-path subtask, only where set (not every subtask takes them)."""
+        out: dict[str, Any] = {"observe_budget": True} if spec.observe_budget else {}
+        if spec.budget_failure_reward:
+            out["budget_failure_reward"] = spec.budget_failure_reward
+        return out
 
     def max_thresholds(self, i: int, goal_keys: list[str]) -> dict[str, float] | None:
         """Bounds of the thresholds that level ``i + 1`` chooses for level ``i``'s goals (None: fixed thresholds)."""

@@ -111,6 +111,8 @@ def test_build_errors_name_the_parameter(override, message: str) -> None:
          r"level_params_list\[0\]\.subtask_spec_params\.delta_t_max: HiTS levels need"),
         (lambda p: p["level_params_list"][0]["model_kwargs"].update(lr=0.1),
          r"level_params_list\[0\]\.model_kwargs\.lr: unknown parameter"),
+        (lambda p: p["level_params_list"][1]["subtask_spec_params"].update(observe_budget=False, budget_failure_reward=-5),
+         r"level_params_list\[1\]\.subtask_spec_params\.budget_failure_reward: needs observe_budget"),
     ],
 )
 def test_config_validation_names_the_parameter(edit, message: str) -> None:

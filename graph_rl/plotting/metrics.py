@@ -17,7 +17,7 @@ from typing import Any, Iterable, Literal
 
 import numpy as np
 
-__all__ = ["Run", "Series", "Curve", "load_run", "find_run_dirs", "group_runs", "aggregate", "split_metric", "metric_kind", "KINDS"]
+__all__ = ["Run", "Series", "Curve", "load_run", "load_benchmark", "find_run_dirs", "group_runs", "aggregate", "split_metric", "metric_kind", "KINDS"]
 
 Series = tuple[np.ndarray, np.ndarray]
 """(steps, values), both 1-D and sorted by step."""
@@ -108,6 +108,38 @@ def load_run(run_dir: str | Path) -> Run:
         order = np.argsort(arr[:, 0], kind="stable")
         series[key] = (arr[order, 0], arr[order, 1])
     return Run(path=path, config=config, series=series)
+
+
+def load_benchmark(path: str | Path) -> list[Run]:
+    """The runs of a ``benchmarks/learning.py`` JSON report, one per seed: test success, return and length per test
+    evaluation, and under ``train`` the means of the metrics logged since the previous one.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not a learning-benchmark report.
+    """
+    path = Path(path)
+    report = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(report, dict) or not isinstance(report.get("runs"), list):
+        raise ValueError(f"{path}: not a benchmarks/learning.py report (no 'runs' list)")
+    config = {k: report.get(k) for k in ("env", "algo", "steps", "overrides")}
+    runs = []
+    for entry in report["runs"]:
+        raw: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
+        for point in entry.get("curve", []):
+            step = int(point["step"])
+            for key in ("success", "return", "length"):
+                number = _as_number(point.get(key))
+                if number is not None:
+                    raw[("test", key)].append((step, number))
+            for key, value in point.get("train", {}).items():
+                number = _as_number(value)
+                if number is not None:
+                    raw[("train", key)].append((step, number))
+        series = {key: (np.array([p[0] for p in pts], np.float64), np.array([p[1] for p in pts], np.float64))
+                  for key, pts in raw.items()}
+        runs.append(Run(path=path, config={**config, "seed": entry.get("seed")}, series=series))
+    return runs
 
 
 def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from graph_rl.plotting import aggregate, find_run_dirs, group_runs, load_run, metric_kind, plot_runs, split_metric
+from graph_rl.plotting import (
+    aggregate, find_run_dirs, group_runs, load_benchmark, load_run, metric_kind, plot_runs, split_metric,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "plot" / "plot_training.py"
@@ -136,8 +138,42 @@ def test_cli_writes_all_figures_for_two_groups(tmp_path: Path) -> None:
     assert has_band(out / "learning_curves.png")
 
 
-@pytest.mark.parametrize("args", [["does/not/exist"], ["{tmp}", "--smooth", "0"], ["{tmp}"]])
+def write_report(path: Path, algo: str, seeds: tuple[int, ...]) -> Path:
+    """A fake ``benchmarks/learning.py`` report: a success curve per seed with training means."""
+    runs = [{"seed": s, "curve": [{"step": 1000 * (i + 1) + s, "success": min(1.0, 0.2 * i + 0.05 * s), "return": -50.0 + i,
+                                   "length": 300.0, "train": {"hac_1/q_taken": -float(i), "success": 0.1 * i}}
+                                  for i in range(6)]} for s in seeds]
+    path.write_text(json.dumps({"env": "EasyPlatforms", "algo": algo, "steps": 6000, "overrides": [], "runs": runs}))
+    return path
+
+
+def test_learning_benchmark_reports_load_as_one_run_per_seed(tmp_path: Path) -> None:
+    runs = load_benchmark(write_report(tmp_path / "hits.json", "HiTS", (1, 2)))
+    assert [r.config["seed"] for r in runs] == [1, 2]
+    steps, success = runs[1].series[("test", "success")]
+    np.testing.assert_array_equal(steps, [1002, 2002, 3002, 4002, 5002, 6002])
+    np.testing.assert_allclose(success, [0.1, 0.3, 0.5, 0.7, 0.9, 1.0])
+    np.testing.assert_array_equal(runs[0].series[("train", "hac_1/q_taken")][1], [0, -1, -2, -3, -4, -5])
+    assert list(group_runs(runs)) == ["EasyPlatforms HiTS"]
+    (tmp_path / "bad.json").write_text(json.dumps({"env": "EasyPlatforms"}))
+    with pytest.raises(ValueError, match="not a benchmarks/learning.py report"):
+        load_benchmark(tmp_path / "bad.json")
+
+
+def test_cli_plots_learning_benchmark_reports_side_by_side(tmp_path: Path) -> None:
+    reports = [write_report(tmp_path / "hits.json", "HiTS", (1, 2, 3)), write_report(tmp_path / "sac.json", "SAC", (1,))]
+    out = tmp_path / "plots"
+    proc = subprocess.run([sys.executable, str(SCRIPT), *map(str, reports), "--out", str(out), "--dpi", "80"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "learning_curves.png") in [Path(p) for p in proc.stdout.split()]
+    assert has_band(out / "learning_curves.png")  # the three HiTS seeds
+
+
+@pytest.mark.parametrize("args", [["does/not/exist"], ["{tmp}", "--smooth", "0"], ["{tmp}"], ["{tmp}/x.json"],
+                                  ["{tmp}/bad.json"]])
 def test_cli_rejects_bad_input_with_exit_code_2(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "bad.json").write_text("{not json")
     proc = subprocess.run([sys.executable, str(SCRIPT), *[a.format(tmp=tmp_path) for a in args]],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error:")

@@ -122,7 +122,7 @@ def load_benchmark(path: str | Path) -> list[Run]:
     report = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(report, dict) or not isinstance(report.get("runs"), list):
         raise ValueError(f"{path}: not a benchmarks/learning.py report (no 'runs' list)")
-    config = {k: report.get(k) for k in ("env", "algo", "steps", "overrides")}
+    config = {k: report.get(k) for k in ("env", "algo", "overrides")}
     runs = []
     for entry in report["runs"]:
         raw: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)

@@ -45,6 +45,25 @@ _hardtanh = torch._C._nn.hardtanh
 _softplus = torch._C._nn.softplus
 
 
+def _hidden_backward(
+    grads: list[torch.Tensor], g_weight: list[torch.Tensor], g: list[torch.Tensor], h: list[torch.Tensor],
+    x_t: torch.Tensor, h_t: list[torch.Tensor], w_t: list[torch.Tensor],
+) -> None:
+    """Weight and bias gradients of the hidden layers of an MLP stack, last to first, in place.
+
+    ``g[l]``: gradient at layer ``l``'s pre-activation (filled for the last hidden layer on entry), ``g_weight[l]``
+    the rows of it that weight gradients sum over (a view of ``g[l]``, or ``g[l]`` itself); ``h``/``h_t``: the
+    hidden activations and their transposes; ``x_t``: the transposed input; ``w_t[l]``: layer ``l``'s transposed
+    weights.
+    """
+    for layer in reversed(range(len(g))):
+        torch.bmm(x_t if layer == 0 else h_t[layer - 1], g_weight[layer], out=grads[2 * layer])
+        torch.sum(g_weight[layer], 1, keepdim=True, out=grads[2 * layer + 1])
+        if layer > 0:
+            torch.bmm(g[layer], w_t[layer], out=g[layer - 1])
+            _relu_backward(g[layer - 1], h[layer - 1], 0.0, grad_input=g[layer - 1])
+
+
 class StateLayout:
     """The flat state of a stack: ``[params | adam exp_avg | adam exp_avg_sq | target critic | stat sums]``."""
 
@@ -268,14 +287,8 @@ class SACStack:
         torch.sum(buf.critic_zg_data, -1, keepdim=True, out=grads[-1])
         torch.mul(buf.critic_zg_rows, w[-2], out=buf.critic_g[-1])
         _relu_backward(buf.critic_g[-1], buf.critic_h[-1], 0.0, grad_input=buf.critic_g[-1])
-        for layer in reversed(range(len(buf.critic_g))):
-            x_t = buf.x_critic_data_t if layer == 0 else buf.critic_h_data_t[layer - 1]
-            torch.bmm(x_t, buf.critic_g_data[layer], out=grads[2 * layer])
-            torch.sum(buf.critic_g_data[layer], 1, keepdim=True, out=grads[2 * layer + 1])
-            if layer > 0:
-                torch.bmm(buf.critic_g[layer], self.critic_w_t[layer], out=buf.critic_g[layer - 1])
-                g = buf.critic_g[layer - 1]
-                _relu_backward(g, buf.critic_h[layer - 1], 0.0, grad_input=g)
+        _hidden_backward(grads, buf.critic_g_data, buf.critic_g, buf.critic_h, buf.x_critic_data_t,
+                         buf.critic_h_data_t, self.critic_w_t)
         torch.bmm(buf.critic_g_policy_first, self.critic_act_w_t, out=buf.g_act_twins)
         torch.sum(buf.g_act_twins_split, 1, out=buf.g_act)
 
@@ -286,12 +299,6 @@ class SACStack:
         torch.sum(buf.head_g, -1, keepdim=True, out=grads[-1])
         torch.bmm(buf.head_g_rows, self.actor[-2], out=buf.actor_g[-1])
         _relu_backward(buf.actor_g[-1], buf.actor_h_cur[-1], 0.0, grad_input=buf.actor_g[-1])
-        for layer in reversed(range(len(buf.actor_g))):
-            x_t = buf.obs_cur_t if layer == 0 else buf.actor_h_cur_t[layer - 1]
-            torch.bmm(x_t, buf.actor_g[layer], out=grads[2 * layer])
-            torch.sum(buf.actor_g[layer], 1, keepdim=True, out=grads[2 * layer + 1])
-            if layer > 0:
-                torch.bmm(buf.actor_g[layer], self.actor_w_t[layer], out=buf.actor_g[layer - 1])
-                g = buf.actor_g[layer - 1]
-                _relu_backward(g, buf.actor_h_cur[layer - 1], 0.0, grad_input=g)
+        _hidden_backward(grads, buf.actor_g, buf.actor_g, buf.actor_h_cur, buf.obs_cur_t, buf.actor_h_cur_t,
+                         self.actor_w_t)
 

@@ -175,3 +175,10 @@ class Subtask(ABC):
     def render(self, goal: Goal, step: int) -> dict[str, Any] | None:
         """The goal in the env's ``set_subgoals`` format, or None if it has no position."""
         return None
+
+    def _position_marker(self, goal: Goal, time_left: float | None, tolerance: float) -> dict[str, Any] | None:
+        """``set_subgoals`` entry of a goal with a ``position`` key (None without one)."""
+        if "position" not in self.goal_layout.slices:
+            return None
+        position = goal.desired[self.goal_layout.slices["position"]].copy()
+        return {"position": position, "time_left": time_left, "tolerance": tolerance}

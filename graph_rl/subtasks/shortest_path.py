@@ -151,10 +151,4 @@ class ShortestPathSubtask(Subtask):
         return rewards, achieved
 
     def render(self, goal: Goal, step: int) -> dict[str, Any] | None:
-        if "position" not in self.goal_layout.slices:
-            return None
-        return {
-            "position": goal.desired[self.goal_layout.slices["position"]].copy(),
-            "time_left": None,
-            "tolerance": self.criterion.thresholds["position"],
-        }
+        return self._position_marker(goal, None, self.criterion.thresholds.get("position", 0.0))

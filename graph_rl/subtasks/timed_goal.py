@@ -165,11 +165,7 @@ class TimedGoalSubtask(Subtask):
     def render(self, goal: Goal, step: int) -> dict[str, Any] | None:
         if "position" not in self.goal_layout.slices:
             return None
-        return {
-            "position": goal.desired[self.goal_layout.slices["position"]].copy(),
-            "time_left": float(self.remaining(goal, step)),
-            "tolerance": self._threshold(goal, "position"),
-        }
+        return self._position_marker(goal, float(self.remaining(goal, step)), self._threshold(goal, "position"))
 
     def _threshold(self, goal: Goal, key: str) -> float:
         if goal.thresholds is None:

@@ -38,6 +38,21 @@ def evaluate(graph, env, episodes: int) -> float:
     return wins / episodes
 
 
+def train_episode(graph, env, obs, total: int):
+    """One exploring episode from ``obs`` (the graph learns only when the caller says); returns the reset
+    observation of the next episode and the new env-step total."""
+    graph.reset()
+    step = 0
+    while True:
+        action = graph.act(obs, ep_step=step, total_step=total, testing=False)
+        obs, r, term, trunc, info = env.step(action)
+        step += 1
+        total += 1
+        if graph.observe(obs, r, term, trunc, info, ep_step=step, total_step=total, testing=False) or term or trunc:
+            break
+    return env.reset()[0], total
+
+
 @pytest.mark.slow
 def test_flat_sac_reaches_random_goals() -> None:
     env = PointGoalEnv(dim=1, max_episode_length=20, step_size=0.1, radius=0.05)
@@ -47,17 +62,8 @@ def test_flat_sac_reaches_random_goals() -> None:
     obs, _ = env.reset(seed=0)
     total, success, next_eval = 0, [], 1000
     while total < 5000:
-        graph.reset()
-        step = 0
-        while True:
-            action = graph.act(obs, ep_step=step, total_step=total, testing=False)
-            obs, r, term, trunc, info = env.step(action)
-            step += 1
-            total += 1
-            if graph.observe(obs, r, term, trunc, info, ep_step=step, total_step=total, testing=False) or term or trunc:
-                break
+        obs, total = train_episode(graph, env, obs, total)
         graph.learn(total)
-        obs, _ = env.reset()
         if total >= next_eval:
             next_eval += 500
             success.append(evaluate(graph, test_env, 20))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import math
 
 import numpy as np
@@ -14,15 +12,7 @@ import torch.nn.functional as F
 from graph_rl.learners import SACConfig, SACLearner
 from graph_rl.learners.sac import _fill_member
 from graph_rl.replay import ReplayBatch
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny matmuls with OpenMP threads stall on a busy 2-core machine; restore the setting after."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+from torch_threads import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
 
 
 def make_batch(obs_dim: int, act_dim: int, size: int, seed: int) -> ReplayBatch:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import math
 
 import numpy as np
@@ -12,15 +10,7 @@ import torch
 
 from graph_rl.learners import SACConfig, SACLearner
 from graph_rl.replay import ReplayBatch, ReplayBuffer
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny matmuls with OpenMP threads stall on a busy 2-core machine; restore the setting after."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+from torch_threads import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
 
 
 def make_learner(obs_dim: int = 4, act_dim: int = 2, init_seed: int = 0, explore_seed: int = 1, **kwargs) -> SACLearner:

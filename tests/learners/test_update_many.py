@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
 
 from graph_rl.learners import SACConfig, SACLearner, update_many
 from graph_rl.replay import ReplayBatch
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny matmuls with OpenMP threads stall on a busy 2-core machine; restore the setting after."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+from torch_threads import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
 
 
 def make(obs_dim: int, act_dim: int, seed: int, **kwargs) -> SACLearner:

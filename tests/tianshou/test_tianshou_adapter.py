@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
@@ -13,20 +11,10 @@ pytest.importorskip("tianshou")
 from graph_rl.learners import SACConfig, SACLearner  # noqa: E402
 from graph_rl.learners.tianshou_adapter import LEARNER_NAMES, TianshouConfig, TianshouLearner, make_learner  # noqa: E402
 from graph_rl.replay.buffer import ReplayBatch  # noqa: E402
+from torch_threads import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
 
 OBS, ACT, B = 5, 2, 32
 TIANSHOU = [n for n in LEARNER_NAMES if n != "SAC"]
-
-
-@pytest.fixture(autouse=True)
-def single_torch_thread() -> Iterator[None]:
-    """One torch thread, as train.py runs: tianshou's many tiny ops slow down about 15x when two intra-op
-    threads compete with other processes for the cores (no conftest.py: its module name would shadow
-    tests/core's conftest imports)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def learner(name: str, init: int = 1, explore: int = 2, **cfg: object) -> TianshouLearner | SACLearner:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,24 +13,14 @@ pytest.importorskip("tianshou")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
 from point_env import PointGoalEnv  # noqa: E402
-from test_sac_learning import PARAMS, evaluate  # noqa: E402
+from test_sac_learning import PARAMS, evaluate, train_episode  # noqa: E402
 
 from graph_rl.config import from_dict  # noqa: E402
 from graph_rl.config.graph_params import GraphParams  # noqa: E402
 from graph_rl.graph import build_graph  # noqa: E402
 from graph_rl.learners.tianshou_adapter import TianshouLearner  # noqa: E402
 from graph_rl.rng import RngRegistry  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def single_torch_thread() -> Iterator[None]:
-    """One torch thread, as train.py runs: tianshou's many tiny ops slow down about 15x when two intra-op
-    threads compete with other processes for the cores (no conftest.py: its module name would shadow
-    tests/core's conftest imports)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from torch_threads import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
 
 
 @pytest.mark.slow
@@ -47,18 +36,9 @@ def test_tianshou_node_reaches_random_goals(name: str) -> None:
     obs, _ = env.reset(seed=0)
     total, success, losses = 0, [], []
     while total < 5000:
-        graph.reset()
-        step = 0
-        while True:
-            action = graph.act(obs, ep_step=step, total_step=total, testing=False)
-            obs, r, term, trunc, info = env.step(action)
-            step += 1
-            total += 1
-            if graph.observe(obs, r, term, trunc, info, ep_step=step, total_step=total, testing=False) or term or trunc:
-                break
+        obs, total = train_episode(graph, env, obs, total)
         stats = graph.learn(total)
         losses += [v for k, v in stats.items() if k.endswith("/loss_critic")]
-        obs, _ = env.reset()
         if total > 2000:
             success.append(evaluate(graph, test_env, 20))
             if success[-1] >= 0.95:

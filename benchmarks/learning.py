@@ -4,6 +4,11 @@
     python benchmarks/learning.py --algo SAC --steps 100000 --seeds 1 --out sac.json
     python benchmarks/learning.py --seed-list 2 5 --jobs 2
     python benchmarks/learning.py --env NoisyPlatforms --algo EAT --steps 1000000 --jobs 3   # compare with --algo HiTS
+    python benchmarks/learning.py --env NoisyPlatforms --algo HiTS --steps 1000000 --max-runtime 3600
+
+A long run can be cut short without losing it: ``--max-runtime`` (seconds per seed), Ctrl-C, or SIGTERM to a seed's
+process (the benchmark's own with ``--jobs 1``) stops that seed at the end of its episode, and the report still has
+its curve so far, with ``stop_reason`` saying why.
 
 Each seed is a full ``graph_rl.session.Session`` run (one torch thread, a separate test env, like the original:
 ``--test-episodes`` deterministic test episodes every ``--test-frequency`` training episodes) with the graph
@@ -20,6 +25,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -72,7 +78,7 @@ class _CurveSink:
 
 
 def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: int, test_episodes: int,
-             threshold: float, overrides: list[str]) -> dict[str, Any]:
+             threshold: float, overrides: list[str], max_runtime: float | None = None) -> dict[str, Any]:
     """One training run; returns its curve and summary."""
     import gymnasium as gym
     import torch
@@ -90,12 +96,14 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
     raw = json.loads((ROOT / "data" / env_name / algo / "graph_params.json").read_text())
     params = resolve(GraphParams, raw, overrides)
     run = RunParams(env=f"{env_name}-v1", n_steps=n_steps, test_frequency=test_frequency,
-                    n_test_episodes=test_episodes, success_reward=0.0, seed=seed)
+                    n_test_episodes=test_episodes, success_reward=0.0, seed=seed, max_runtime=max_runtime)
     rng = RngRegistry(seed)
     train_env, test_env = gym.make(run.env), gym.make(run.env)
     graph = build_graph(algo, train_env, params, rng, n_steps=n_steps)
     sink = _CurveSink(f"{algo} {env_name} seed {seed}")
     session = Session(graph, train_env=train_env, test_env=test_env, params=run, rng=rng, logger=Logger([sink]))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: session.request_stop(signal.Signals(signum).name))
     result = session.run()
     curve = sink.tests
     reached = next((r for r in curve if r["success"] is not None and r["success"] >= threshold), None)
@@ -104,6 +112,7 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
     final = sum(last) / len(last) if last else 0.0
     return {
         "seed": seed,
+        "stop_reason": result.stop_reason,
         "steps_to_threshold": None if reached is None else reached["step"],
         "wall_s_to_threshold": None if reached is None else reached["wall_s"],
         "final_mean_last5": round(final, 3),
@@ -133,14 +142,16 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=TARGET_SUCCESS)
     parser.add_argument("--jobs", type=int, default=1, help="seeds trained in parallel (one process each)")
     parser.add_argument("--override", nargs="*", default=[], help="graph_params overrides, KEY=VALUE")
+    parser.add_argument("--max-runtime", type=float, default=None, help="wall seconds per seed, then report what it has")
     parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args()
 
     seeds = args.seed_list if args.seed_list else list(range(1, args.seeds + 1))
-    jobs = [(args.env, args.algo, s, args.steps, args.test_frequency, args.test_episodes, args.threshold, args.override)
-            for s in seeds]
+    jobs = [(args.env, args.algo, s, args.steps, args.test_frequency, args.test_episodes, args.threshold, args.override,
+             args.max_runtime) for s in seeds]
     start = time.monotonic()
     if args.jobs > 1:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches every worker; each stops and reports
         with mp.get_context("spawn").Pool(min(args.jobs, len(jobs))) as pool:
             results = pool.map(_run_seed_star, jobs)
     else:

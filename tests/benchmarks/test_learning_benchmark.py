@@ -1,0 +1,47 @@
+"""benchmarks/learning.py keeps what a long run has learned when it is cut short (time limit or signal)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "learning.py"
+FAST = ["--env", "EasyPlatforms", "--algo", "HiTS", "--seed-list", "1", "--steps", "1000000",
+        "--test-frequency", "1", "--test-episodes", "1",
+        "--override", *(f"level_params_list[{i}].algo_kwargs.learning_starts=0" for i in (0, 1))]
+
+
+def _report(stdout: str) -> dict:
+    return json.loads(stdout[stdout.index("{"):])
+
+
+def test_max_runtime_reports_the_curve_so_far(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, str(SCRIPT), *FAST, "--max-runtime", "3", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, check=True)
+    report = _report(proc.stdout)
+    assert report == json.loads(out.read_text())
+    (run,) = report["runs"]
+    assert run["stop_reason"] == "max_runtime"
+    assert 0 < run["total_steps"] < 1_000_000
+    assert run["curve"] and all(p["step"] <= run["total_steps"] for p in run["curve"])
+
+
+def test_sigterm_stops_at_episode_end_and_still_reports(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), *FAST], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 240
+    while "success" not in proc.stderr.readline():  # the first test evaluation is logged: training is under way
+        assert time.monotonic() < deadline and proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    stdout, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    (run,) = _report(stdout)["runs"]
+    assert run["stop_reason"] == "SIGTERM"
+    assert run["curve"] and run["total_steps"] < 1_000_000

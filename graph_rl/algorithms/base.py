@@ -144,6 +144,8 @@ class Algorithm(ABC):
         self.policy_rng = policy_rng
         self.her_rng = her_rng
         self.child_failure_penalty = float(child_failure_penalty)
+        self.penalise_interrupted_tests = False
+        """A test cut short by this node's own termination counts as failed (EAT ``interrupted_test_penalty``)."""
         self.episode: list[Transition] = []
         self._last_step = 0
         self._credit = 0.0
@@ -208,13 +210,16 @@ class Algorithm(ABC):
         subgoal tests, with the original action and ``child_failure_penalty``.
 
         A test only fails if the child's activation ran its course (goal, budget or deadline) without
-        success. A child cut short, by the env episode ending (e.g. the env goal reached mid-subgoal) or by an
+        success, or, with ``penalise_interrupted_tests``, was cut short by this node's own termination. A child
+        cut short otherwise, by the env episode ending (e.g. the env goal reached mid-subgoal) or by an
         ancestor's interruption, was not tested: the original penalised it anyway, so with 30% testing the
         very subgoal that reached the env goal often got the terminal failure penalty (the research fork
         meant to skip it for the env goal but never did, EAT reference 1.6).
         """
         child_ok = np.array([tr.child_achieved for tr in episode], dtype=bool)
         completed = np.array([tr.child_completed for tr in episode], dtype=bool)
+        if self.penalise_interrupted_tests:
+            completed |= np.array([tr.interrupted for tr in episode], dtype=bool)
         failed_test = np.array([tr.test_child for tr in episode], dtype=bool) & ~child_ok & completed
         testing = None
         if failed_test.any():

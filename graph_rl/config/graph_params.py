@@ -202,6 +202,9 @@ class EATParams:
     gamma ** (env steps it lasted), gamma = the level's ``flat_algo_kwargs.gamma``. False keeps HiTS's objective."""
     reward_normalization: float = 1.0
     """c of the time-discounted reward."""
+    interrupted_test_penalty: Literal["none", "full"] = "none"
+    """A subgoal test cut short by a termination: ``none`` stores no testing transition (the child never reached its
+    deadline, so nothing was tested); ``full`` stores one with ``child_failure_penalty``, as the original fork did."""
 
     def validate(self, path: str) -> None:
         _check(self.warmup_steps >= 0, _join(path, "warmup_steps"), "must be >= 0")

@@ -255,7 +255,8 @@ class _Builder:
                 raise ConfigError(f"{self.path(i, 'algo_kwargs', 'goal_sampling_strategy')}: {err}") from None
         if self.params.eat is not None and i == self.top:
             termination = make_termination(self.params.eat, child, action_map, subtask.obs_dim, self.rng, name)
-            return EAT(*args, child_failure_penalty=self.penalty(i), termination=termination)
+            return EAT(*args, child_failure_penalty=self.penalty(i), termination=termination,
+                       penalise_interrupted_tests=self.params.eat.interrupted_test_penalty == "full")
         return HAC(*args, child_failure_penalty=self.penalty(i) if i > 0 else -1.0)
 
     def build(self) -> Graph:

@@ -39,6 +39,7 @@ def test_eat_section_only_and_always_for_eat(algo: str, eat: Any, message: str) 
     ("eat.q_smoothing=1.0", "eat.q_smoothing: must be in"),
     ("eat.strategy=random", "eat.termination_probability: the random strategy needs > 0"),
     ("eat.reward_normalization=0", "eat.reward_normalization: must be > 0"),
+    ("eat.interrupted_test_penalty=half", "eat.interrupted_test_penalty: 'half' is not one of"),
 ])
 def test_bad_eat_parameters_name_their_path(override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -69,6 +70,8 @@ def test_never_and_the_dummy_ablation() -> None:
     assert dummy.interruption_hook is None and isinstance(dummy.subtask, DiscountedEnvGoalSubtask)
     target = build("eat.strategy=changing_target", "eat.target_threshold=0.3").nodes[0].interruption_hook
     assert isinstance(target, ChangingTarget) and target.threshold == 0.3 and target.relative
+    assert not build().nodes[0].algorithm.penalise_interrupted_tests
+    assert build("eat.interrupted_test_penalty=full").nodes[0].algorithm.penalise_interrupted_tests
 
 
 def test_q_statistics_are_part_of_the_graph_state() -> None:

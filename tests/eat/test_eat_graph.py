@@ -55,6 +55,20 @@ def test_termination_closes_the_child_relabels_the_parent_and_is_not_charged() -
     assert len(second) == 10 and second.done[-1] == 1.0
 
 
+def test_full_interrupted_test_penalty_penalises_the_terminated_test_too() -> None:
+    chain = Chain([unit(10, 0.9)], lambda child, amap: StepTermination(child, amap, {3}), budget=2, goal=-0.75,
+                  testing_fraction=1.0)
+    chain.root_algo.penalise_interrupted_tests = True
+    root_seen = spy(chain.root_algo)
+    chain.run_episode()
+    (episode, batch), = root_seen
+    assert [(tr.t0, tr.t1, tr.interrupted) for tr in episode] == [(0, 3, True), (3, 13, False), (13, 23, False)]
+    # three failed tests, the interrupted one included, each with the original action and the full penalty
+    np.testing.assert_array_equal(batch.rew[3:6], [-5.0, -5.0, -5.0])
+    np.testing.assert_allclose(batch.act[3], chain.root_algo.action_map.to_unit(episode[0].action), atol=1e-6)
+    assert chain.graph.episode_metrics()["hac_1/testing_penalties"] == 3
+
+
 def test_no_termination_on_the_step_the_subgoal_began() -> None:
     chain = Chain([unit(10, 0.9)], lambda child, amap: StepTermination(child, amap, set(range(40))), goal=-0.75)
     root_seen = spy(chain.root_algo)

@@ -102,9 +102,15 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
     graph = build_graph(algo, train_env, params, rng, n_steps=n_steps)
     sink = _CurveSink(f"{algo} {env_name} seed {seed}")
     session = Session(graph, train_env=train_env, test_env=test_env, params=run, rng=rng, logger=Logger([sink]))
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda signum, frame: session.request_stop(signal.Signals(signum).name))
-    result = session.run()
+    def stop(signum: int, frame: Any) -> None:
+        session.request_stop(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result = session.run()
+    finally:  # a pool worker must die on the pool's SIGTERM once its seed is done
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     curve = sink.tests
     reached = next((r for r in curve if r["success"] is not None and r["success"] >= threshold), None)
     last = [r["success"] or 0.0 for r in curve[-LAST_N:]]

@@ -45,3 +45,15 @@ def test_sigterm_stops_at_episode_end_and_still_reports(tmp_path: Path) -> None:
     (run,) = _report(stdout)["runs"]
     assert run["stop_reason"] == "SIGTERM"
     assert run["curve"] and run["total_steps"] < 1_000_000
+
+
+def test_parallel_seeds_each_report_and_the_pool_exits() -> None:
+    """Two workers, three seeds: every seed is reported in order and the benchmark exits (the workers restore the
+    default SIGTERM after their seed, so the pool's shutdown can end them)."""
+    args = list(FAST)
+    at = args.index("--seed-list") + 1
+    args[at:at + 1] = ["1", "2", "3"]
+    proc = subprocess.run([sys.executable, str(SCRIPT), *args, "--jobs", "2", "--max-runtime", "2"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    runs = _report(proc.stdout)["runs"]
+    assert [r["seed"] for r in runs] == [1, 2, 3] and {r["stop_reason"] for r in runs} == {"max_runtime"}

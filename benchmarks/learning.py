@@ -102,6 +102,7 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
     graph = build_graph(algo, train_env, params, rng, n_steps=n_steps)
     sink = _CurveSink(f"{algo} {env_name} seed {seed}")
     session = Session(graph, train_env=train_env, test_env=test_env, params=run, rng=rng, logger=Logger([sink]))
+
     def stop(signum: int, frame: Any) -> None:
         session.request_stop(signal.Signals(signum).name)
 

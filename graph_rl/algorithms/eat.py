@@ -9,13 +9,14 @@ The level above the timed subgoals of an EAT hierarchy. Its termination policy (
   but re-scores its last step for the hindsight goal, ``+ gamma^(k-1) (r(g) - r(g_env))`` with the env's
   ``compute_reward``: the original swapped that last reward to the achievement reward when the hindsight goal
   was reached (1.7), which is the same on goal envs whose reward is -1/0. Without that subtask this is HAC.
-* **interrupted subgoal tests** get no failure penalty by default (``eat.interrupted_test_penalty``): the child was cut short before its deadline, so nothing
-  is known about whether the subgoal was achievable (the core skips every test whose child did not complete,
-  ``Transition.child_completed``). A penalty would also make the level shy away from terminating, which the
-  time-discounted objective is built to make free. The original meant to scale it by the elapsed fraction but,
-  through a flag read from the wrong dict, always gave the full one (1.6, 1.9 item 3). The interrupted
-  action's hindsight transition (the state reached in the time that passed) is stored as usual. ``full``
-  restores the original's behaviour: the penalty teaches the level to avoid subgoals that end up terminated.
+* **interrupted subgoal tests** get no failure penalty by default (``eat.interrupted_test_penalty``): the child
+  was cut short before its deadline, so nothing is known about whether the subgoal was achievable (the core
+  skips every test whose child did not complete, ``Transition.child_completed``). A penalty would also make the
+  level shy away from terminating, which the time-discounted objective is built to make free. The original meant
+  to scale it by the elapsed fraction but, through a flag read from the wrong dict, always gave the full one
+  (1.6, 1.9 item 3); ``full`` restores that behaviour (on EasyPlatforms it did not keep terminations from taking
+  over either: see the README). The interrupted action's hindsight transition (the state reached in the time that
+  passed) is stored as usual.
 * **metrics**: per episode ``terminations`` and ``termination_rate`` (terminated / closed actions) plus the
   policy's own statistics; without a policy (strategy ``never``) none of them, so such a run logs what HiTS logs.
 """

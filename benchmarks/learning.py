@@ -133,6 +133,25 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
     }
 
 
+def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Bad input ends here with one line and exit 2, before any seed starts."""
+    from graph_rl.config import ConfigError, resolve
+    from graph_rl.config.graph_params import GraphParams
+
+    path = ROOT / "data" / args.env / args.algo / "graph_params.json"
+    if not path.is_file():
+        parser.error(f"--env {args.env} --algo {args.algo}: no parameters at {path.relative_to(ROOT)}")
+    if args.max_runtime is not None and args.max_runtime <= 0:
+        parser.error(f"--max-runtime {args.max_runtime}: must be > 0")
+    for flag in ("steps", "test_frequency", "test_episodes", "jobs"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: must be >= 1")
+    try:
+        resolve(GraphParams, json.loads(path.read_text()), args.override)
+    except (ConfigError, ValueError) as err:
+        parser.error(f"--override: {err}")
+
+
 def _run_seed_star(args: tuple) -> dict[str, Any]:
     return run_seed(*args)
 
@@ -152,6 +171,7 @@ def main() -> None:
     parser.add_argument("--max-runtime", type=float, default=None, help="wall seconds per seed, then report what it has")
     parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args()
+    _check_args(parser, args)
 
     seeds = args.seed_list if args.seed_list else list(range(1, args.seeds + 1))
     jobs = [(args.env, args.algo, s, args.steps, args.test_frequency, args.test_episodes, args.threshold, args.override,

@@ -57,3 +57,11 @@ def test_parallel_seeds_each_report_and_the_pool_exits() -> None:
                           capture_output=True, text=True, timeout=120, check=True)
     runs = _report(proc.stdout)["runs"]
     assert [r["seed"] for r in runs] == [1, 2, 3] and {r["stop_reason"] for r in runs} == {"max_runtime"}
+
+
+def test_bad_input_is_one_line_and_exit_2() -> None:
+    for args, culprit in ((["--override", "foo=1"], "foo: unknown parameter"), (["--max-runtime", "0"], "--max-runtime"),
+                          (["--env", "Nope"], "data/Nope/HiTS"), (["--jobs", "0"], "--jobs 0")):
+        proc = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert culprit in proc.stderr.strip().splitlines()[-1] and "Traceback" not in proc.stderr

@@ -35,6 +35,8 @@ class Transition:
 
     ``action`` and ``child_hindsight`` are flat, in action-space units; times are episode steps.
     ``interrupted``: the node's own interruption hook ended the action early (EAT termination).
+    ``intra_*`` (a node with ``trace_actions``): the node's observations at steps ``t0 + intra_offset`` while the
+    action ran (offsets in ``1..t1-t0-1``) and the env return still to come from each, discounted from there on.
     """
 
     obs: np.ndarray
@@ -52,6 +54,9 @@ class Transition:
     child_hindsight: np.ndarray | None = None
     child_completed: bool = True
     interrupted: bool = False
+    intra_obs: np.ndarray | None = None
+    intra_offset: np.ndarray | None = None
+    intra_return: np.ndarray | None = None
 
     def to_state(self) -> dict[str, Any]:
         """Plain-data copy (lists, floats) for checkpoints."""
@@ -63,10 +68,14 @@ class Transition:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Transition:
-        arrays = {"obs", "action", "new_obs", "achieved_goal", "child_hindsight"}
+        arrays = {"obs", "action", "new_obs", "achieved_goal", "child_hindsight", "intra_obs", "intra_return"}
         kwargs = {
             k: (np.asarray(v, dtype=np.float32) if k in arrays and v is not None else v) for k, v in state.items()
         }
+        if kwargs.get("intra_offset") is not None:
+            kwargs["intra_offset"] = np.asarray(kwargs["intra_offset"], dtype=np.int64)
+        if kwargs.get("intra_obs") is not None:
+            kwargs["intra_obs"] = kwargs["intra_obs"].reshape(-1, len(kwargs["obs"]))
         return cls(**kwargs)
 
 
@@ -217,10 +226,7 @@ class Algorithm(ABC):
         meant to skip it for the env goal but never did, EAT reference 1.6).
         """
         child_ok = np.array([tr.child_achieved for tr in episode], dtype=bool)
-        completed = np.array([tr.child_completed for tr in episode], dtype=bool)
-        if self.penalise_interrupted_tests:
-            completed |= np.array([tr.interrupted for tr in episode], dtype=bool)
-        failed_test = np.array([tr.test_child for tr in episode], dtype=bool) & ~child_ok & completed
+        failed_test = self.failed_tests(episode)
         testing = None
         if failed_test.any():
             n_fail = int(failed_test.sum())
@@ -242,6 +248,14 @@ class Algorithm(ABC):
                 ep.rew = ep.rew + self.subtask.aux(act, ep.env_return) - self.subtask.aux(ep.act, ep.env_return)
             ep.act = act
         return testing
+
+    def failed_tests(self, episode: list[Transition]) -> np.ndarray:
+        """Mask of the actions whose subgoal test failed (see :meth:`apply_child_feedback`)."""
+        child_ok = np.array([tr.child_achieved for tr in episode], dtype=bool)
+        completed = np.array([tr.child_completed for tr in episode], dtype=bool)
+        if self.penalise_interrupted_tests:
+            completed |= np.array([tr.interrupted for tr in episode], dtype=bool)
+        return np.array([tr.test_child for tr in episode], dtype=bool) & ~child_ok & completed
 
     # --- learning -----------------------------------------------------------------------------
 

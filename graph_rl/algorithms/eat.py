@@ -17,24 +17,48 @@ The level above the timed subgoals of an EAT hierarchy. Its termination policy (
   (1.6, 1.9 item 3); ``full`` restores that behaviour (on EasyPlatforms it did not keep terminations from taking
   over either: see the README). The interrupted action's hindsight transition (the state reached in the time that
   passed) is stored as usual.
+* **intra-action transitions** (``eat.intra_action_samples`` = n > 0, with the time discount): the node traces its
+  observation at every step of a running subgoal; per closed action, n offsets ``j`` in ``1..k-1`` (drawn without
+  replacement from the node's own ``intra`` stream) each give the transition "from s_{t0+j}, the same subgoal
+  with ``j`` fewer steps to go": the (hindsight) action re-timed, the env reward still to come discounted from
+  there, the action's end state, exponent ``k - j``; a failed subgoal test gives its testing transition the same
+  way. A termination policy asks the critic about exactly such running subgoals, which plain HAC data never shows
+  it (every stored action starts where it was chosen); without them the critic extrapolates, and on EasyPlatforms
+  rated the re-timed running subgoal far below a fresh one late in most subgoals (see the README). Not in the
+  original; no hindsight-goal copies of them.
 * **metrics**: per episode ``terminations`` and ``termination_rate`` (terminated / closed actions) plus the
   policy's own statistics; without a policy (strategy ``never``) none of them, so such a run logs what HiTS logs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graph_rl.algorithms.base import EpisodeArrays, Transition
+from graph_rl.algorithms.base import EpisodeArrays, RelabelledBatch, Transition
 from graph_rl.algorithms.hac import HAC
 from graph_rl.subtasks import DiscountedEnvGoalSubtask
+from graph_rl.subtasks.timed_goal import TimeScale
 
 if TYPE_CHECKING:
     from graph_rl.nodes.termination import TerminationPolicy
 
-__all__ = ["EAT"]
+__all__ = ["EAT", "IntraActions"]
+
+
+@dataclasses.dataclass(slots=True)
+class IntraActions:
+    """How many intra-action transitions per action, drawn from which stream, and where an action keeps its time.
+
+    ``time`` and ``time_slot``: the child's time scale and the index of the desired time in this node's actions.
+    """
+
+    samples: int
+    rng: np.random.Generator
+    time: TimeScale
+    time_slot: int
 
 
 class EAT(HAC):
@@ -45,14 +69,18 @@ class EAT(HAC):
             checkpoint and metrics); None for strategy ``never``.
         penalise_interrupted_tests: a subgoal test cut short by a termination gets ``child_failure_penalty``
             (``eat.interrupted_test_penalty = "full"``, the original's behaviour) instead of no testing transition.
+        intra: intra-action transitions (needs the time-discounted subtask and a node with ``trace_actions``).
     """
 
     def __init__(self, *args: Any, termination: TerminationPolicy | None = None,
-                 penalise_interrupted_tests: bool = False, **kwargs: Any) -> None:
+                 penalise_interrupted_tests: bool = False, intra: IntraActions | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.termination = termination
         self.penalise_interrupted_tests = penalise_interrupted_tests
         self.time_discounted = isinstance(self.subtask, DiscountedEnvGoalSubtask)
+        if intra is not None and not self.time_discounted:
+            raise ValueError("intra-action transitions need the time-discounted objective")
+        self.intra = intra
         self.gamma = self.params.flat_algo_kwargs.gamma
         self.n_closed = 0
         self.n_terminated = 0
@@ -60,7 +88,49 @@ class EAT(HAC):
     def add(self, transition: Transition) -> None:
         self.n_closed += 1
         self.n_terminated += transition.interrupted
+        offsets = transition.intra_offset
+        if self.intra is None or offsets is None:
+            transition.intra_obs = transition.intra_offset = transition.intra_return = None
+        elif len(offsets) > self.intra.samples:
+            keep = np.sort(self.intra.rng.choice(len(offsets), self.intra.samples, replace=False))
+            transition.intra_obs = transition.intra_obs[keep]
+            transition.intra_offset = offsets[keep]
+            transition.intra_return = transition.intra_return[keep]
         super().add(transition)
+
+    def extra_transitions(self, episode: list[Transition], ep: EpisodeArrays, disc: np.ndarray) -> list[RelabelledBatch]:
+        """Intra-action transitions of the (hindsight-action) transitions and of the failed subgoal tests."""
+        rows = [i for i, tr in enumerate(episode) if tr.intra_offset is not None]
+        if self.intra is None or not rows:
+            return []
+        idx = np.concatenate([np.full(len(episode[i].intra_offset), i) for i in rows])
+        offset = np.concatenate([episode[i].intra_offset for i in rows]).astype(np.float32)
+        obs = np.concatenate([episode[i].intra_obs for i in rows])
+        rest = np.concatenate([episode[i].intra_return for i in rows])
+        goals = obs[:, self.subtask.goal_slice]
+        act = self.retimed(ep.act[idx], offset)
+        rew_rest, _ = self.subtask.relabel(ep.achieved_goal[idx], goals, act, rest)
+        rew_all, _ = self.subtask.relabel(ep.achieved_goal[idx], goals, ep.act[idx], ep.env_return[idx])
+        exponent = disc[idx] - offset
+        parts = [RelabelledBatch(obs, act, ep.rew[idx] - rew_all + rew_rest, ep.new_obs[idx], ep.done[idx], exponent)]
+        tested = self.failed_tests(episode)[idx]
+        if tested.any():
+            original = np.stack([episode[i].action for i in idx[tested]])
+            done = ep.done[idx[tested]] if self.params.bootstrap_testing_transitions else np.ones(int(tested.sum()), np.float32)
+            parts.append(RelabelledBatch(
+                obs[tested], self.retimed(original, offset[tested]),
+                np.full(int(tested.sum()), self.child_failure_penalty, np.float32), ep.new_obs[idx[tested]], done,
+                exponent[tested],
+            ))
+        return parts
+
+    def retimed(self, actions: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
+        """``actions`` with their desired time shortened by ``elapsed`` env steps (kept inside the action box)."""
+        out = actions.copy()
+        slot, time = self.intra.time_slot, self.intra.time
+        shifted = time.convert(time.unconvert(out[:, slot]) - elapsed)
+        out[:, slot] = np.clip(shifted, self.action_map.low[slot], self.action_map.high[slot])
+        return out
 
     def discount_exponents(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
         if not self.time_discounted:

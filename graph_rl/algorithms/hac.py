@@ -80,4 +80,9 @@ class HAC(Algorithm):
             terminal = (ep.done[src] > 0) & ~real_achieved[src]
             done = (achieved | terminal | self.subtask.budget_spent(new_obs)).astype(np.float32)
             parts.append(RelabelledBatch(obs, ep.act[src], rew, new_obs, done, disc[src]))
+        parts.extend(self.extra_transitions(episode, ep, disc))
         return RelabelledBatch.concat(parts)
+
+    def extra_transitions(self, episode: list[Transition], ep: EpisodeArrays, disc: np.ndarray) -> list[RelabelledBatch]:
+        """More replay transitions from the relabelled episode (``ep`` with hindsight actions); HAC has none."""
+        return []

@@ -205,6 +205,11 @@ class EATParams:
     interrupted_test_penalty: Literal["none", "full"] = "none"
     """A subgoal test cut short by a termination: ``none`` stores no testing transition (the child never reached its
     deadline, so nothing was tested); ``full`` stores one with ``child_failure_penalty``, as the original fork did."""
+    intra_action_samples: int = 0
+    """Per closed top-level action, this many *intra-action transitions* (needs ``time_discounted``): from a state
+    ``j`` steps into the action, the same subgoal with ``j`` fewer steps to go, the discounted env reward still to
+    come and the action's end state. They teach the critic the value of a running subgoal, the very value
+    ``changing_q`` compares with a fresh proposal's. 0 = none (the original)."""
 
     def validate(self, path: str) -> None:
         _check(self.warmup_steps >= 0, _join(path, "warmup_steps"), "must be >= 0")
@@ -219,6 +224,11 @@ class EATParams:
             self.strategy != "random" or p > 0, _join(path, "termination_probability"), "the random strategy needs > 0"
         )
         _check(self.reward_normalization > 0, _join(path, "reward_normalization"), "must be > 0")
+        _check(self.intra_action_samples >= 0, _join(path, "intra_action_samples"), "must be >= 0")
+        _check(
+            self.time_discounted or not self.intra_action_samples, _join(path, "intra_action_samples"),
+            "needs time_discounted (a HiTS-objective transition has no reward to split)",
+        )
 
 
 @dataclasses.dataclass(kw_only=True)

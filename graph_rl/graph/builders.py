@@ -13,7 +13,7 @@ HAC level 0's ``-1`` is ``episode length / product of the higher budgets``; HiTS
 (right below the top) is ``episode length / top budget``; default ``child_failure_penalty`` is
 ``-max_n_actions`` of the level (HiTS levels: -1); default replay capacities follow reference 6.4.
 Each level's random streams are ``node/<name>/{init,explore,replay,her,policy}`` (EAT's random termination:
-``node/<name>/termination``).
+``node/<name>/termination``; its intra-action transitions: ``node/<name>/intra``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from graph_rl.algorithms import EAT, HAC, Algorithm, HiTS
+from graph_rl.algorithms import EAT, HAC, Algorithm, HiTS, IntraActions
 from graph_rl.config import ConfigError
 from graph_rl.config.graph_params import TIMED_ALGORITHMS, GraphParams, LevelParams, SubtaskSpecParams
 from graph_rl.graph.graph import Graph
@@ -221,7 +221,10 @@ class _Builder:
         if self.algo == "HAC" or self.algo == "SAC" or i == self.top:
             budgets = [self.env.max_episode_length if b is None else b for b in self.budgets[i:]]
             per_step = math.prod(budgets) / self.env.max_episode_length
-        return max(1, int(algo.buffer_size_factor * self.n_steps * per_step) * (algo.n_hindsight_goals + 1))
+        copies = algo.n_hindsight_goals + 1
+        if self.params.eat is not None and i == self.top:
+            copies += self.params.eat.intra_action_samples
+        return max(1, int(algo.buffer_size_factor * self.n_steps * per_step) * copies)
 
     def penalty(self, i: int) -> float:
         algo = self.levels[i].algo_kwargs
@@ -254,9 +257,14 @@ class _Builder:
             except ValueError as err:
                 raise ConfigError(f"{self.path(i, 'algo_kwargs', 'goal_sampling_strategy')}: {err}") from None
         if self.params.eat is not None and i == self.top:
-            termination = make_termination(self.params.eat, child, action_map, subtask.obs_dim, self.rng, name)
+            eat = self.params.eat
+            termination = make_termination(eat, child, action_map, subtask.obs_dim, self.rng, name)
+            intra = None
+            if eat.intra_action_samples:
+                slot = child.parent_action_layout.slices["delta_t_ach"].start
+                intra = IntraActions(eat.intra_action_samples, self.rng.numpy(f"node/{name}/intra"), child.time, slot)
             return EAT(*args, child_failure_penalty=self.penalty(i), termination=termination,
-                       penalise_interrupted_tests=self.params.eat.interrupted_test_penalty == "full")
+                       penalise_interrupted_tests=eat.interrupted_test_penalty == "full", intra=intra)
         return HAC(*args, child_failure_penalty=self.penalty(i) if i > 0 else -1.0)
 
     def build(self) -> Graph:
@@ -271,7 +279,9 @@ class _Builder:
             algorithm = self.algorithm(i, subtask, bounds, child)
             hook = algorithm.termination if isinstance(algorithm, EAT) else None
             discount = algorithm.gamma if isinstance(algorithm, EAT) and algorithm.time_discounted else 1.0
-            node = Node(self.name(i), subtask, algorithm, interruption_hook=hook, env_reward_discount=discount)
+            trace = isinstance(algorithm, EAT) and algorithm.intra is not None
+            node = Node(self.name(i), subtask, algorithm, interruption_hook=hook, env_reward_discount=discount,
+                        trace_actions=trace)
             if child_node is not None:
                 node.add_child(child_node)
             child_node = node

@@ -97,6 +97,8 @@ class Graph:
             pending = node.current.pending
             pending.env_return += pending.env_weight * reward
             pending.env_weight *= node.env_reward_discount
+            if pending.trace is not None:
+                node.record_step(new_obs, ep_step)
         interrupter = len(path)
         for depth in range(len(path) - 1):
             if path[depth].wants_interrupt(new_obs, ep_step, total_step, testing) and interrupter == len(path):

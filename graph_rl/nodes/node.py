@@ -17,7 +17,10 @@ EAT plugs in through ``interruption_hook``: called every env step while this nod
 (the node waits on a child), it may end that action early; the node then emits a fresh one. Such an
 action is marked ``interrupted`` in its transition and not charged to the node's budget. A
 time-discounted higher level sets ``env_reward_discount`` (its env-reward aux term then sees the
-discounted sum of env rewards of each action) and overrides its algorithm's discount exponents.
+discounted sum of env rewards of each action) and overrides its algorithm's discount exponents. A node
+with ``trace_actions`` keeps its own observation at every step of a running action (an :class:`ActionTrace`)
+and hands them over with the transition, so that its algorithm can learn the value of an action that is
+already part-way through (EAT's intra-action transitions).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from graph_rl.algorithms import Algorithm, Transition
 from graph_rl.nodes.policy import AlgorithmPolicy, Policy
 from graph_rl.subtasks import Goal, Outcome, Subtask
 
-__all__ = ["Node", "Activation", "PendingAction", "InterruptionHook", "Feedback"]
+__all__ = ["Node", "Activation", "PendingAction", "ActionTrace", "InterruptionHook", "Feedback"]
 
 Feedback = tuple[bool, np.ndarray, bool]
 """What a child tells its parent on returning control: (goal achieved, hindsight action, completed).
@@ -46,12 +49,52 @@ class InterruptionHook(Protocol):
     def __call__(self, node: Node, env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool) -> bool: ...
 
 
+class ActionTrace:
+    """A running action's node observation after each of its env steps, with ``env_return`` and ``env_weight``
+    at that point (rows grow by doubling: one allocation per action, not per step)."""
+
+    def __init__(self, obs_dim: int, capacity: int = 64) -> None:
+        self.obs = np.empty((capacity, obs_dim), np.float32)
+        self.ret = np.empty(capacity, np.float64)
+        self.weight = np.empty(capacity, np.float64)
+        self.n = 0
+
+    def record(self, obs: np.ndarray, env_return: float, env_weight: float) -> None:
+        if self.n == len(self.ret):
+            self.obs = np.concatenate([self.obs, np.empty_like(self.obs)])
+            self.ret = np.concatenate([self.ret, np.empty_like(self.ret)])
+            self.weight = np.concatenate([self.weight, np.empty_like(self.weight)])
+        self.obs[self.n], self.ret[self.n], self.weight[self.n] = obs, env_return, env_weight
+        self.n += 1
+
+    def intra(self, steps: int, env_return: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """For an action that lasted ``steps`` and earned ``env_return``: (observations at offsets 1..steps-1,
+        the offsets, the discounted env return still to come from each); None for a one-step action."""
+        m = min(steps - 1, self.n)
+        if m <= 0:
+            return None
+        rest = (env_return - self.ret[:m]) / self.weight[:m]
+        return self.obs[:m].copy(), np.arange(1, m + 1, dtype=np.int64), rest.astype(np.float32)
+
+    def state_dict(self) -> dict[str, Any]:
+        n = self.n
+        return {"obs": self.obs[:n].tolist(), "ret": self.ret[:n].tolist(), "weight": self.weight[:n].tolist()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], obs_dim: int) -> ActionTrace:
+        trace = cls(obs_dim, max(64, len(state["ret"])))
+        for obs, ret, weight in zip(state["obs"], state["ret"], state["weight"]):
+            trace.record(np.asarray(obs, np.float32), ret, weight)
+        return trace
+
+
 @dataclasses.dataclass(slots=True)
 class PendingAction:
     """The action a node is running: emitted at ``t0``, closed when control returns.
 
     ``env_return`` sums the env rewards collected while it runs, the k-th weighted by
-    ``env_reward_discount ** k`` of the node (``env_weight`` is the next weight).
+    ``env_reward_discount ** k`` of the node (``env_weight`` is the next weight). ``trace``: with the node's
+    ``trace_actions``, its observations while the action runs.
     """
 
     obs: np.ndarray
@@ -61,6 +104,7 @@ class PendingAction:
     test_child: bool
     env_return: float = 0.0
     env_weight: float = 1.0
+    trace: ActionTrace | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -88,11 +132,13 @@ class Node:
         policy: chooses the edge and the action; default :class:`AlgorithmPolicy`.
         interruption_hook: optional per-step check that can end the running action (EAT).
         env_reward_discount: per-step discount of the env rewards summed over an action (1 = plain sum).
+        trace_actions: record the node's observation at every step of a running action (:class:`ActionTrace`).
     """
 
     def __init__(
         self, name: str, subtask: Subtask, algorithm: Algorithm, policy: Policy | None = None, *,
         interruption_hook: InterruptionHook | None = None, env_reward_discount: float = 1.0,
+        trace_actions: bool = False,
     ) -> None:
         self.name = name
         self.subtask = subtask
@@ -100,6 +146,7 @@ class Node:
         self.policy: Policy = policy if policy is not None else AlgorithmPolicy(algorithm)
         self.interruption_hook = interruption_hook
         self.env_reward_discount = float(env_reward_discount)
+        self.trace_actions = bool(trace_actions)
         self.children: list[Node] = []
         self.parents: list[Node] = []
         self._stack: list[Activation] = []
@@ -143,8 +190,15 @@ class Node:
         deterministic = testing or (run.deterministic and self.algorithm.params.deterministic_subgoal_testing)
         child, unit = self.policy(obs, deterministic)
         test_child = bool(self.children) and not testing and (run.deterministic or self.algorithm.draw_test_flag())
-        run.pending = PendingAction(obs, self.algorithm.action_map.from_unit(unit), child, step, test_child)
+        trace = ActionTrace(self.subtask.obs_dim) if self.trace_actions else None
+        run.pending = PendingAction(obs, self.algorithm.action_map.from_unit(unit), child, step, test_child, trace=trace)
         return run.pending
+
+    def record_step(self, env_obs: Mapping[str, Any], ep_step: int) -> None:
+        """After an env step of the running action: add the step's observation to its trace (``trace_actions``)."""
+        run = self._stack[-1]
+        pending = run.pending
+        pending.trace.record(self.subtask.observe(env_obs, run.goal, ep_step), pending.env_return, pending.env_weight)
 
     # --- backward passes ------------------------------------------------------------------------
 
@@ -169,12 +223,15 @@ class Node:
             env_obs, run.goal, step, run.n_actions - run.n_interrupted, pending.action, pending.env_return,
             terminated, env_done,
         )
+        intra = None if pending.trace is None else pending.trace.intra(step - pending.t0, pending.env_return)
+        intra_obs, intra_offset, intra_return = (None, None, None) if intra is None else intra
         self.algorithm.add(Transition(
             obs=pending.obs, action=pending.action, reward=out.reward, new_obs=out.new_obs, achieved=out.achieved,
             done=out.done, achieved_goal=out.achieved_goal, t0=pending.t0, t1=step, env_return=pending.env_return,
             test_child=pending.test_child, child_achieved=True if feedback is None else feedback[0],
             child_hindsight=None if feedback is None else feedback[1],
             child_completed=True if feedback is None else feedback[2], interrupted=interrupted,
+            intra_obs=intra_obs, intra_offset=intra_offset, intra_return=intra_return,
         ))
         run.ret += out.reward
         run.pending = None
@@ -236,7 +293,7 @@ class Node:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.algorithm.load_state_dict(state["algorithm"])
-        self._stack = [_activation_from_state(s) for s in state["stack"]]
+        self._stack = [_activation_from_state(s, self.subtask.obs_dim) for s in state["stack"]]
         (self._n_activations, self._n_achieved, self._n_actions, self._return_sum,
          self._budget_sum, self._duration_sum) = state["metrics"]
 
@@ -246,7 +303,8 @@ def _activation_state(run: Activation) -> dict[str, Any]:
     if run.pending is not None:
         p = run.pending
         pending = {"obs": p.obs.tolist(), "action": p.action.tolist(), "child": p.child, "t0": p.t0,
-                   "test_child": p.test_child, "env_return": p.env_return, "env_weight": p.env_weight}
+                   "test_child": p.test_child, "env_return": p.env_return, "env_weight": p.env_weight,
+                   "trace": None if p.trace is None else p.trace.state_dict()}
     thresholds = None if run.goal.thresholds is None else run.goal.thresholds.tolist()
     goal = {"desired": run.goal.desired.tolist(), "t0": run.goal.t0, "duration": run.goal.duration,
             "thresholds": thresholds, "used": run.goal.used}
@@ -254,7 +312,7 @@ def _activation_state(run: Activation) -> dict[str, Any]:
             "n_interrupted": run.n_interrupted, "ret": run.ret, "pending": pending}
 
 
-def _activation_from_state(state: dict[str, Any]) -> Activation:
+def _activation_from_state(state: dict[str, Any], obs_dim: int) -> Activation:
     g = state["goal"]
     thresholds = None if g["thresholds"] is None else np.asarray(g["thresholds"], dtype=np.float32)
     goal = Goal(desired=np.asarray(g["desired"], dtype=np.float32), t0=g["t0"], duration=g["duration"],
@@ -264,6 +322,7 @@ def _activation_from_state(state: dict[str, Any]) -> Activation:
         p = dict(state["pending"])
         p["obs"] = np.asarray(p["obs"], dtype=np.float32)
         p["action"] = np.asarray(p["action"], dtype=np.float32)
-        pending = PendingAction(**p)
+        trace = p.pop("trace", None)
+        pending = PendingAction(**p, trace=None if trace is None else ActionTrace.from_state(trace, obs_dim))
     return Activation(goal=goal, deterministic=state["deterministic"], n_actions=state["n_actions"],
                       n_interrupted=state["n_interrupted"], ret=state["ret"], pending=pending)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from graph_rl.algorithms import EAT, HiTS
+from graph_rl.algorithms import EAT, HiTS, IntraActions
 from graph_rl.config.graph_params import AlgoKwargs, FlatAlgoKwargs
 from graph_rl.graph import Graph
 from graph_rl.nodes import Node
@@ -77,12 +77,14 @@ class Chain:
         root_actions: the root's unit actions ``[time, goal]`` (a list cycled through, or a function of the count).
         termination: builds the root's termination policy from (timed child subtask, root action map), or None.
         discounted: root reward = discounted env reward / ``normalization`` (EAT's objective) instead of HiTS's.
+        intra_samples: intra-action transitions per root action (drawn from ``default_rng(seed + 7)``).
     """
 
     def __init__(
         self, root_actions: Any, termination: Callable[[TimedGoalSubtask, UnitMap], TerminationPolicy] | None = None, *,
         discounted: bool = True, normalization: float = 4.0, budget: float | None = None, goal: float = 0.75,
         episode_length: int = 40, testing_fraction: float = 0.0, leaf_push: float = 1.0, seed: int = 0,
+        intra_samples: int = 0,
     ) -> None:
         self.env = PointGoalEnv(dim=1, max_episode_length=episode_length, goal=np.array([goal]))
         layout = DictLayout.from_space(self.env.observation_space["observation"])
@@ -110,12 +112,16 @@ class Chain:
 
         params = AlgoKwargs(flat_algo_kwargs=FlatAlgoKwargs(gamma=GAMMA), fully_random_fraction=0.0,
                             testing_fraction=testing_fraction, n_hindsight_goals=3)
+        intra = None
+        if intra_samples:
+            slot = layout.slices["delta_t_ach"].start
+            intra = IntraActions(intra_samples, np.random.default_rng(seed + 7), self.child_task.time, slot)
         self.root_algo = EAT(self.root_task, self.root_map, ScriptedLearner(root_policy),
                              ReplayBuffer(1000, self.root_task.obs_dim, self.root_map.dim, np.random.default_rng(seed + 4)),
                              params, np.random.default_rng(seed + 5), np.random.default_rng(seed + 6),
-                             child_failure_penalty=-5.0, termination=self.policy)
+                             child_failure_penalty=-5.0, termination=self.policy, intra=intra)
         self.root = Node("hac_1", self.root_task, self.root_algo, interruption_hook=self.policy,
-                         env_reward_discount=GAMMA if discounted else 1.0)
+                         env_reward_discount=GAMMA if discounted else 1.0, trace_actions=intra is not None)
         self.root.add_child(self.leaf)
         self.graph = Graph(self.root)
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import envs  # noqa: F401 - registers the Platforms environments
 from graph_rl.session import RunRequest, train
 from graph_rl.session.run import LOG_FILES
@@ -54,24 +56,25 @@ def test_never_with_the_hits_objective_writes_the_hits_run_byte_for_byte(tmp_pat
         assert (tmp_path / "EAT" / name).read_bytes() == (tmp_path / "HiTS" / name).read_bytes(), name
 
 
-def eat_run(logdir: Path | None, **kwargs: object) -> tuple[Path, object]:
+def eat_run(logdir: Path | None, extra: tuple[str, ...] = (), **kwargs: object) -> tuple[Path, object]:
     request = RunRequest(
         env="EasyPlatforms", algo="EAT", seed=0, logdir=logdir, progress=False, run_overrides=RUN,
-        graph_overrides=[*GRAPH, "eat.warmup_steps=200"], **kwargs,
+        graph_overrides=[*GRAPH, "eat.warmup_steps=200", *extra], **kwargs,
     )
     return train(request, data_root=DATA)
 
 
-def test_changing_q_logs_terminations_and_resumes_exactly(tmp_path: Path) -> None:
-    full, _ = eat_run(tmp_path / "full")
+@pytest.mark.parametrize("extra", [(), ("eat.intra_action_samples=3",)], ids=["plain", "intra-action"])
+def test_changing_q_logs_terminations_and_resumes_exactly(tmp_path: Path, extra: tuple[str, ...]) -> None:
+    full, _ = eat_run(tmp_path / "full", extra)
     records = [json.loads(line) for line in (full / "metrics.jsonl").read_text().splitlines()]
     train = [r for r in records if r["split"] == "train"]
     assert all("hac_1/terminations" in r and "hac_1/termination_rate" in r for r in train)
     assert sum(r["hac_1/terminations"] for r in train if r["step"] > 200) > 0
     assert all(r["hac_1/terminations"] == 0 for r in train if r["step"] <= 200)
-    part, stopped = eat_run(tmp_path / "part", stop_at=500)
+    part, stopped = eat_run(tmp_path / "part", extra, stop_at=500)
     assert stopped.stop_reason == "stop_at" and stopped.total_step < STEPS
-    _, resumed = eat_run(None, resume=str(part))
+    _, resumed = eat_run(None, extra, resume=str(part))
     assert resumed.stop_reason == "n_steps"
     for name in LOG_FILES:
         assert (part / name).read_bytes() == (full / name).read_bytes(), name

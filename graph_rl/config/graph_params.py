@@ -205,6 +205,9 @@ class EATParams:
     interrupted_test_penalty: Literal["none", "full"] = "none"
     """A subgoal test cut short by a termination: ``none`` stores no testing transition (the child never reached its
     deadline, so nothing was tested); ``full`` stores one with ``child_failure_penalty``, as the original fork did."""
+    protect_subgoal_tests: bool = False
+    """Never terminate a subgoal that tests the child: it runs to its deadline, so an unreachable subgoal is
+    penalised (the original terminated tests too, which leaves the top level's proposals unpenalised)."""
     intra_action_samples: int = 0
     """Per closed top-level action, this many *intra-action transitions* (needs ``time_discounted``): from a state
     ``j`` steps into the action, the same subgoal with ``j`` fewer steps to go, the discounted env reward still to

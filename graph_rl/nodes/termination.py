@@ -30,7 +30,10 @@ policy draws random numbers. (The original's two extra policy passes per step dr
 the global RNG, 1.9 item 4, so every EAT run left HiTS's random sequence from step 0; here strategy ``never``
 builds the HiTS agent itself and the learned strategies draw nothing.)
 
-Nothing terminates before ``warmup_steps`` training env steps, nor when the child's deadline passes anyway.
+Nothing terminates before ``warmup_steps`` training env steps, nor when the child's deadline passes anyway. With
+``protect_tests`` (``eat.protect_subgoal_tests``) nothing terminates a subgoal that tests its child either: a test
+asks whether the child reaches the subgoal by its deadline, and only a test run to its end can answer that and
+penalise an unreachable subgoal (not in the original, which cut tests short too).
 """
 
 from __future__ import annotations
@@ -111,11 +114,12 @@ class TerminationPolicy(ABC):
         self.goal_slot = layout.slices["goal"]
         self._running_for: PendingAction | None = None
         self._running = np.zeros(action_map.dim, np.float32)
+        self.protect_tests = False
 
     def __call__(self, node: Node, env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool) -> bool:
         run = node.current
         elapsed = ep_step - run.pending.t0
-        if elapsed < 1 or total_step < self.first_step:
+        if elapsed < 1 or total_step < self.first_step or (self.protect_tests and run.pending.test_child):
             return False
         child = node.children[run.pending.child]
         if child.subtask.finished(env_obs, child.current.goal, ep_step):
@@ -279,16 +283,20 @@ def make_termination(
 ) -> TerminationPolicy | None:
     """The policy ``params.strategy`` for node ``name`` over timed ``child`` (None for ``never``)."""
     warmup = params.warmup_steps
+    policy: TerminationPolicy
     if params.strategy == "changing_q":
         start = warmup // 2 if params.q_stats_start is None else params.q_stats_start
-        return ChangingQ(child, action_map, warmup, obs_dim, multiplier=params.q_std_multiplier,
-                         smoothing=params.q_smoothing, stats_start=start)
-    if params.strategy == "changing_q_relative":
-        return ChangingQRelative(child, action_map, warmup, obs_dim, margin=params.q_relative_margin)
-    if params.strategy == "changing_target":
-        return ChangingTarget(child, action_map, warmup, threshold=params.target_threshold,
-                              relative=params.target_relative)
-    if params.strategy == "random":
-        return RandomTermination(child, action_map, warmup, probability=params.termination_probability,
-                                 rng=rng.numpy(f"node/{name}/termination"))
-    return None
+        policy = ChangingQ(child, action_map, warmup, obs_dim, multiplier=params.q_std_multiplier,
+                           smoothing=params.q_smoothing, stats_start=start)
+    elif params.strategy == "changing_q_relative":
+        policy = ChangingQRelative(child, action_map, warmup, obs_dim, margin=params.q_relative_margin)
+    elif params.strategy == "changing_target":
+        policy = ChangingTarget(child, action_map, warmup, threshold=params.target_threshold,
+                                relative=params.target_relative)
+    elif params.strategy == "random":
+        policy = RandomTermination(child, action_map, warmup, probability=params.termination_probability,
+                                   rng=rng.numpy(f"node/{name}/termination"))
+    else:
+        return None
+    policy.protect_tests = params.protect_subgoal_tests
+    return policy

@@ -81,3 +81,8 @@ def test_q_statistics_are_part_of_the_graph_state() -> None:
     fresh.load_state_dict(graph.state_dict())
     stats = fresh.nodes[0].interruption_hook.stats
     assert stats.state_dict() == graph.nodes[0].interruption_hook.stats.state_dict() and stats.n == 3
+
+
+def test_protect_subgoal_tests_reaches_the_policy() -> None:
+    assert build("eat.protect_subgoal_tests=true").nodes[0].interruption_hook.protect_tests
+    assert not build().nodes[0].interruption_hook.protect_tests

@@ -153,3 +153,18 @@ def test_learner_bootstraps_with_gamma_to_the_steps_an_action_lasted() -> None:
     torch.testing.assert_close(a["actor"], b["actor"], rtol=1e-5, atol=1e-6)
     one_step = Chain([unit(4, 0.9)]).root_algo.discount_exponents(np.array([3.0, 7.0]), np.array([4.0, 8.0]))
     np.testing.assert_array_equal(one_step, [1.0, 1.0])                  # 1-step actions: plain SAC's target
+
+
+@pytest.mark.parametrize(("testing_fraction", "terminated"), [(1.0, False), (0.0, True)])
+def test_protected_subgoal_tests_run_to_their_deadline(testing_fraction: float, terminated: bool) -> None:
+    def protected(child: Any, amap: Any) -> StepTermination:
+        policy = StepTermination(child, amap, {3})
+        policy.protect_tests = True
+        return policy
+
+    chain = Chain([unit(10, 0.9)], protected, goal=-0.75, episode_length=20, testing_fraction=testing_fraction)
+    root_seen = spy(chain.root_algo)
+    chain.run_episode()
+    (episode, _), = root_seen
+    assert [tr.t1 for tr in episode] == ([3, 13, 20] if terminated else [10, 20])
+    assert [tr.interrupted for tr in episode] == ([True, False, False] if terminated else [False, False])

@@ -177,14 +177,15 @@ class SubtaskSpecParams:
 class EATParams:
     """EAT on the top level: when to terminate its running timed subgoal early, and its time-discounted objective."""
 
-    strategy: Literal["never", "changing_q", "changing_q_relative", "changing_target", "random"] = "never"
+    strategy: Literal["never", "changing_q", "changing_q_gap", "changing_q_relative", "changing_target", "random"] = "never"
     """``never`` = plain HiTS; ``changing_q``: Q(fresh) > Q(running, remaining time) + k * running std of Q;
+    ``changing_q_gap``: the gap Q(fresh) - Q(running) > 0 and > its running mean + k * its running std;
     ``changing_q_relative``: Q(fresh) - Q(running) > margin * |Q(running)| > 0; ``changing_target``: the implied
     velocities towards the two subgoals differ by more than a threshold; ``random``: with a fixed probability."""
     warmup_steps: int = 0
     """No termination before this many training env steps."""
     q_std_multiplier: float = 1.0
-    """k of ``changing_q``."""
+    """k of ``changing_q`` and ``changing_q_gap``."""
     q_smoothing: float = 0.999
     """Smoothing constant of the running mean and std of Q (``changing_q``)."""
     q_stats_start: int | None = None

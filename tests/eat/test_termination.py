@@ -9,7 +9,7 @@ import pytest
 
 from graph_rl.config.graph_params import EATParams
 from graph_rl.nodes.termination import (
-    ChangingQ, ChangingQRelative, ChangingTarget, RandomTermination, RunningMoments, make_termination,
+    ChangingQ, ChangingQGap, ChangingQRelative, ChangingTarget, RandomTermination, RunningMoments, make_termination,
 )
 from graph_rl.rng import RngRegistry
 from tests.eat.helpers import Chain, ScriptedLearner, unit
@@ -91,6 +91,29 @@ def test_changing_q_never_fires_before_two_statistics_samples() -> None:
 
 
 @pytest.mark.parametrize(("q_running", "q_fresh", "fires"), [
+    (-1.0, -0.625, False),    # gap 0.375 = mean 0.25 + 0.5 * std 0.25
+    (-1.0, -0.6249, True),
+    (-3.0, -2.6249, True),    # only the gap counts, not the level of Q
+])
+def test_changing_q_gap_fires_on_gaps_above_their_usual_size(q_running: float, q_fresh: float, fires: bool) -> None:
+    chain, _ = chain_with([0.0, 0.0], (q_running, q_fresh))
+    policy = ChangingQGap(chain.child_task, chain.root_map, 0, chain.root_task.obs_dim, multiplier=0.5,
+                          smoothing=0.9, stats_start=10**9)
+    policy.stats.load_state_dict({"n": 10, "mean": 0.25, "var": 0.0625, "decay": 0.5})
+    assert call(policy, chain, moved(chain, 0.1), step=1) is fires
+
+
+def test_changing_q_gap_never_fires_on_a_negative_gap_and_learns_the_gaps() -> None:
+    chain, _ = chain_with([0.0, 0.0], (-1.0, -1.5))
+    policy = ChangingQGap(chain.child_task, chain.root_map, 0, chain.root_task.obs_dim, multiplier=0.0,
+                          smoothing=0.9, stats_start=0)
+    policy.stats.load_state_dict({"n": 10, "mean": -2.0, "var": 0.0, "decay": 0.5})
+    assert call(policy, chain, moved(chain, 0.1), step=1) is False              # above the usual gap, but < 0
+    assert policy.stats.n == 11 and -2.0 < policy.stats.mean < -0.5               # it recorded the gap -0.5
+    assert policy.metrics()["q_gap_mean"] == policy.stats.mean
+
+
+@pytest.mark.parametrize(("q_running", "q_fresh", "fires"), [
     (-2.0, -1.75, False),     # gain 0.25 = 0.125 * |-2|
     (-2.0, -1.749, True),
     (0.0, 0.0, False),        # no gain
@@ -167,6 +190,9 @@ def test_factory_and_random_stream() -> None:
     assert registry.names() == []
     q = make_termination(EATParams(strategy="changing_q", warmup_steps=40), *args, registry, "hac_1")
     assert isinstance(q, ChangingQ) and q.stats_start == 20 and q.first_step == 20
+    gap = make_termination(EATParams(strategy="changing_q_gap", q_std_multiplier=3.0, q_stats_start=5), *args,
+                           registry, "hac_1")
+    assert type(gap) is ChangingQGap and gap.multiplier == 3.0 and gap.stats_start == 5
     rnd = make_termination(EATParams(strategy="random", termination_probability=0.5), *args, registry, "hac_1")
     assert registry.names() == ["node/hac_1/termination"]
     draws = [call(rnd, chain, moved(chain, 0.1), step=1) for _ in range(20)]

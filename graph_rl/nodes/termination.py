@@ -19,7 +19,8 @@ policy with the current weights:
 * fresh: the action for the current observation.
 
 :class:`ChangingQ` terminates iff Q(s, fresh) > Q(s, running) + k * std, std a running standard deviation of
-Q(s, fresh) over training steps (infinite until two samples); :class:`ChangingQRelative` iff
+Q(s, fresh) over training steps (infinite until two samples); :class:`ChangingQGap` (ours) iff the gap
+Q(fresh) - Q(running) > 0 exceeds the running mean of the gap by k of its running stds; :class:`ChangingQRelative` iff
 Q(fresh) - Q(running) > margin * |Q(running)| and > 0. Q is min(Q1, Q2), the value SAC acts on (the original
 averaged the twins); both pairs go through the critic in one batched call, in the critic's [-1, 1] action units
 (the original fed raw actions, 1.9 item 5). :class:`ChangingTarget` compares the average velocities the two
@@ -194,13 +195,18 @@ class ChangingQ(_CriticComparison):
     def exceeds(self, q_running: float, q_fresh: float) -> bool:
         return q_fresh > q_running + self.multiplier * self.stats.std
 
+    @staticmethod
+    def sample(q_running: float, q_fresh: float) -> float:
+        """What the running statistics track."""
+        return q_fresh
+
     def decide(
         self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int, total_step: int, testing: bool
     ) -> bool:
         q_running, q_fresh = self.q_pair(node, env_obs, ep_step, elapsed)
         fire = self.exceeds(q_running, q_fresh)
         if not testing and total_step >= self.stats_start:
-            self.stats.update(q_fresh)
+            self.stats.update(self.sample(q_running, q_fresh))
         return fire
 
     def metrics(self) -> dict[str, float]:
@@ -227,14 +233,9 @@ class ChangingQGap(ChangingQ):
         gap = q_fresh - q_running
         return gap > 0 and gap > self.stats.mean + self.multiplier * self.stats.std
 
-    def decide(
-        self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int, total_step: int, testing: bool
-    ) -> bool:
-        q_running, q_fresh = self.q_pair(node, env_obs, ep_step, elapsed)
-        fire = self.exceeds(q_running, q_fresh)
-        if not testing and total_step >= self.stats_start:
-            self.stats.update(q_fresh - q_running)
-        return fire
+    @staticmethod
+    def sample(q_running: float, q_fresh: float) -> float:
+        return q_fresh - q_running
 
     def metrics(self) -> dict[str, float]:
         return {"q_gap_mean": self.stats.mean, "q_gap_std": self.stats.std} if self.stats.n >= 2 else {}

@@ -7,8 +7,9 @@
     python benchmarks/learning.py --env NoisyPlatforms --algo HiTS --steps 1000000 --max-runtime 3600
 
 A long run can be cut short without losing it: ``--max-runtime`` (seconds per seed), Ctrl-C, or SIGTERM to a seed's
-process (the benchmark's own with ``--jobs 1``) stops that seed at the end of its episode, and the report still has
-its curve so far, with ``stop_reason`` saying why.
+process stops that seed at the end of its episode, and the report still has its curve so far, with ``stop_reason``
+saying why. SIGTERM to the benchmark itself stops every seed that way (with ``--jobs`` > 1, seeds not yet started
+stop after their first episode), so no worker outlives it.
 
 Each seed is a full ``graph_rl.session.Session`` run (one torch thread, a separate test env, like the original:
 ``--test-episodes`` deterministic test episodes every ``--test-frequency`` training episodes) with the graph
@@ -27,6 +28,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TARGET_STEPS, TARGET_SUCCESS, LAST_N = 100_000, 0.9, 5
+_STOP_ALL: Any = None
+"""In a pool worker: the benchmark's stop event (set on SIGTERM to the benchmark)."""
 
 
 class _CurveSink:
@@ -107,6 +111,8 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
         session.request_stop(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if _STOP_ALL is not None:
+        threading.Thread(target=_stop_when_set, args=(_STOP_ALL, session), daemon=True).start()
     try:
         result = session.run()
     finally:  # a pool worker must die on the pool's SIGTERM once its seed is done
@@ -156,6 +162,16 @@ def _run_seed_star(args: tuple) -> dict[str, Any]:
     return run_seed(*args)
 
 
+def _init_worker(stop_all: Any) -> None:
+    global _STOP_ALL
+    _STOP_ALL = stop_all
+
+
+def _stop_when_set(event: Any, session: Any) -> None:
+    event.wait()
+    session.request_stop("SIGTERM")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="EasyPlatforms")
@@ -178,8 +194,11 @@ def main() -> None:
              args.max_runtime) for s in seeds]
     start = time.monotonic()
     if args.jobs > 1:
+        ctx = mp.get_context("spawn")
+        stop_all = ctx.Event()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches every worker; each stops and reports
-        with mp.get_context("spawn").Pool(min(args.jobs, len(jobs))) as pool:
+        signal.signal(signal.SIGTERM, lambda signum, frame: stop_all.set())
+        with ctx.Pool(min(args.jobs, len(jobs)), initializer=_init_worker, initargs=(stop_all,)) as pool:
             results = pool.map(_run_seed_star, jobs)
     else:
         results = [run_seed(*job) for job in jobs]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -57,6 +58,44 @@ def test_parallel_seeds_each_report_and_the_pool_exits() -> None:
                           capture_output=True, text=True, timeout=120, check=True)
     runs = _report(proc.stdout)["runs"]
     assert [r["seed"] for r in runs] == [1, 2, 3] and {r["stop_reason"] for r in runs} == {"max_runtime"}
+
+
+def test_sigterm_to_the_benchmark_stops_every_parallel_seed_and_leaves_no_worker(tmp_path: Path) -> None:
+    """Three seeds on two workers: SIGTERM to the benchmark stops the two running seeds at their episode end and the
+    third after its first episode; all three are reported and no worker keeps training after the benchmark exits."""
+    args = list(FAST)
+    at = args.index("--seed-list") + 1
+    args[at:at + 1] = ["1", "2", "3"]
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), *args, "--jobs", "2"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stderr is not None
+    try:
+        deadline = time.monotonic() + 240
+        while "success" not in proc.stderr.readline():
+            assert time.monotonic() < deadline and proc.poll() is None
+        ps = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True, check=True)
+        workers = [int(pid) for pid in ps.stdout.split()]
+        assert len(workers) >= 2
+        proc.send_signal(signal.SIGTERM)
+        stdout, _ = proc.communicate(timeout=180)
+    finally:  # on failure, leave nothing training behind
+        subprocess.run(["pkill", "-KILL", "-s", str(proc.pid)], check=False)
+    assert proc.returncode == 0
+    runs = _report(stdout)["runs"]
+    assert [r["seed"] for r in runs] == [1, 2, 3] and {r["stop_reason"] for r in runs} == {"SIGTERM"}
+    assert all(r["total_steps"] < 1_000_000 for r in runs)
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived the benchmark"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_bad_input_is_one_line_and_exit_2() -> None:

@@ -118,8 +118,8 @@ class Activation:
     ret: float = 0.0
     pending: PendingAction | None = None
     last: Outcome | None = None
-    next_obs: np.ndarray | None = None
-    next_env_obs: object = None
+    cached_obs: np.ndarray | None = None
+    cached_env_obs: object = None
 
 
 class Node:
@@ -186,7 +186,7 @@ class Node:
     def act(self, env_obs: Mapping[str, Any], step: int, testing: bool) -> PendingAction:
         """Emit the next action of the current activation."""
         run = self._stack[-1]
-        obs = run.next_obs if run.next_env_obs is env_obs else self.subtask.observe(env_obs, run.goal, step)
+        obs = self.observation(env_obs, step)
         deterministic = testing or (run.deterministic and self.algorithm.params.deterministic_subgoal_testing)
         child, unit = self.policy(obs, deterministic)
         test_child = bool(self.children) and not testing and (run.deterministic or self.algorithm.draw_test_flag())
@@ -194,11 +194,18 @@ class Node:
         run.pending = PendingAction(obs, self.algorithm.action_map.from_unit(unit), child, step, test_child, trace=trace)
         return run.pending
 
+    def observation(self, env_obs: Mapping[str, Any], step: int) -> np.ndarray:
+        """The current activation's observation of ``env_obs``, computed once per env step and shared by acting,
+        the action trace and a termination policy (after :meth:`close` it is the closed action's ``new_obs``)."""
+        run = self._stack[-1]
+        if run.cached_env_obs is not env_obs:
+            run.cached_obs, run.cached_env_obs = self.subtask.observe(env_obs, run.goal, step), env_obs
+        return run.cached_obs
+
     def record_step(self, env_obs: Mapping[str, Any], ep_step: int) -> None:
         """After an env step of the running action: add the step's observation to its trace (``trace_actions``)."""
-        run = self._stack[-1]
-        pending = run.pending
-        pending.trace.record(self.subtask.observe(env_obs, run.goal, ep_step), pending.env_return, pending.env_weight)
+        pending = self._stack[-1].pending
+        pending.trace.record(self.observation(env_obs, ep_step), pending.env_return, pending.env_weight)
 
     # --- backward passes ------------------------------------------------------------------------
 
@@ -236,7 +243,7 @@ class Node:
         run.ret += out.reward
         run.pending = None
         run.last = out
-        run.next_obs, run.next_env_obs = out.new_obs, env_obs
+        run.cached_obs, run.cached_env_obs = out.new_obs, env_obs
         return out
 
     def end(self, step: int, store: bool) -> Feedback | None:

@@ -144,7 +144,7 @@ class TerminationPolicy(ABC):
         running = self._running.copy()
         time = self.child.time
         running[self.time_slot] = time.convert(time.unconvert(running[self.time_slot]) - elapsed)
-        obs = node.subtask.observe(env_obs, run.goal, ep_step)
+        obs = node.observation(env_obs, ep_step)
         return obs, self.action_map.to_unit(running), learner.act(obs, True)
 
     def metrics(self) -> dict[str, float]:

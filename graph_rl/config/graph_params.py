@@ -177,7 +177,9 @@ class SubtaskSpecParams:
 class EATParams:
     """EAT on the top level: when to terminate its running timed subgoal early, and its time-discounted objective."""
 
-    strategy: Literal["never", "changing_q", "changing_q_gap", "changing_q_relative", "changing_target", "random"] = "never"
+    strategy: Literal[
+        "never", "changing_q", "changing_q_gap", "changing_q_relative", "changing_target", "random"
+    ] = "never"
     """``never`` = plain HiTS; ``changing_q``: Q(fresh) > Q(running, remaining time) + k * running std of Q;
     ``changing_q_gap``: the gap Q(fresh) - Q(running) > 0 and > its running mean + k * its running std;
     ``changing_q_relative``: Q(fresh) - Q(running) > margin * |Q(running)| > 0; ``changing_target``: the implied
@@ -187,7 +189,7 @@ class EATParams:
     q_std_multiplier: float = 1.0
     """k of ``changing_q`` and ``changing_q_gap``."""
     q_smoothing: float = 0.999
-    """Smoothing constant of the running mean and std of Q (``changing_q``)."""
+    """Smoothing constant of the running mean and std of Q (``changing_q``) or of the gap (``changing_q_gap``)."""
     q_stats_start: int | None = None
     """Training env step from which Q statistics are collected; null = warmup_steps / 2."""
     q_relative_margin: float = 0.1

@@ -56,8 +56,8 @@ if TYPE_CHECKING:
     from graph_rl.rng import RngRegistry
 
 __all__ = [
-    "RunningMoments", "TerminationPolicy", "ChangingQ", "ChangingQGap", "ChangingQRelative", "ChangingTarget", "RandomTermination",
-    "make_termination",
+    "RunningMoments", "TerminationPolicy", "ChangingQ", "ChangingQGap", "ChangingQRelative", "ChangingTarget",
+    "RandomTermination", "make_termination",
 ]
 
 
@@ -312,14 +312,11 @@ def make_termination(
     """The policy ``params.strategy`` for node ``name`` over timed ``child`` (None for ``never``)."""
     warmup = params.warmup_steps
     policy: TerminationPolicy
-    if params.strategy == "changing_q":
+    if params.strategy in ("changing_q", "changing_q_gap"):
         start = warmup // 2 if params.q_stats_start is None else params.q_stats_start
-        policy = ChangingQ(child, action_map, warmup, obs_dim, multiplier=params.q_std_multiplier,
-                           smoothing=params.q_smoothing, stats_start=start)
-    elif params.strategy == "changing_q_gap":
-        start = warmup // 2 if params.q_stats_start is None else params.q_stats_start
-        policy = ChangingQGap(child, action_map, warmup, obs_dim, multiplier=params.q_std_multiplier,
-                              smoothing=params.q_smoothing, stats_start=start)
+        cls = ChangingQGap if params.strategy == "changing_q_gap" else ChangingQ
+        policy = cls(child, action_map, warmup, obs_dim, multiplier=params.q_std_multiplier,
+                     smoothing=params.q_smoothing, stats_start=start)
     elif params.strategy == "changing_q_relative":
         policy = ChangingQRelative(child, action_map, warmup, obs_dim, margin=params.q_relative_margin)
     elif params.strategy == "changing_target":

@@ -14,7 +14,15 @@ For every closed action ``i`` of a finished node episode:
 
 Hindsight goals (``goal_sampling_strategy``), drawn with replacement from the node's ``her`` stream:
 ``future`` ``min(n, len-i-1)`` goals achieved after actions ``i+1..``; ``episode`` ``min(n, len)`` goals
-from the whole node episode; ``final`` the goal achieved at the end of the node episode.
+from the whole node episode; ``final`` the goal achieved at the end of the node episode; ``future_steps``
+(not in the original) ``n`` goals achieved after any env step from the start of action ``i`` on, each
+achieved by action ``i`` if it was passed while the action ran (needs the node's ``trace_actions``).
+
+Why ``future_steps``: a shortest-path goal counts as reached at whichever env step it is reached (the
+activation ends there; the env's own goal ends the episode), but the other strategies only relabel with
+where actions *ended*. On Platforms the goal is reached while a lift carries the ball past it, mid-action,
+so a root that only learns from action ends learns one goal-independent route and succeeds on the goals
+that route happens to graze.
 
 Deviations from the original, on purpose:
 
@@ -52,6 +60,31 @@ class HAC(Algorithm):
         src = np.repeat(np.arange(n), counts)
         return src, self.her_rng.integers(src + 1, n) if len(src) else src
 
+    def step_hindsight_goals(self, episode: list[Transition]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``future_steps``: (source action, hindsight goal, whether the source action passed the goal)."""
+        k, n = self.params.n_hindsight_goals, len(episode)
+        goal_dim = len(episode[0].achieved_goal) if n else 0
+        if k == 0 or n == 0:
+            return np.zeros(0, np.int64), np.zeros((0, goal_dim), np.float32), np.zeros(0, bool)
+        paths = [self.action_path(tr) for tr in episode]
+        lengths = np.array([len(p) for p in paths])
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        steps = np.concatenate(paths)
+        src = np.repeat(np.arange(n), k)
+        goals = steps[self.her_rng.integers(starts[src], len(steps))]
+        passed = np.array(
+            [bool(np.any(self.subtask.is_achieved(paths[i], np.broadcast_to(g, paths[i].shape)))) for i, g in zip(src, goals)]
+        )
+        return src, goals, passed
+
+    def action_path(self, tr: Transition) -> np.ndarray:
+        """The goals the node achieved after each env step of the action ``tr``, last one = ``tr.achieved_goal``."""
+        if tr.t1 - tr.t0 <= 1:
+            return tr.achieved_goal[None]
+        if tr.intra_obs is None:
+            raise RuntimeError("goal_sampling_strategy 'future_steps' needs the node's trace_actions")
+        return np.concatenate([tr.intra_obs[:, self.subtask.goal_index], tr.achieved_goal[None]])
+
     def hindsight_env_returns(self, ep: EpisodeArrays, src: np.ndarray, goals: np.ndarray) -> np.ndarray:
         """Env rewards of actions ``src`` as seen under hindsight ``goals``: the stored ones (the env's rewards
         for its own goal). A time-discounted level (EAT) re-scores the last step for the hindsight goal."""
@@ -66,15 +99,20 @@ class HAC(Algorithm):
         parts = [RelabelledBatch(ep.obs, ep.act, ep.rew, ep.new_obs, ep.done, disc)]
         if testing is not None:
             parts.append(testing)
-        src, tgt = self.hindsight_indices(len(episode))
+        if self.params.goal_sampling_strategy == "future_steps":
+            src, goals, passed = self.step_hindsight_goals(episode)
+            # A goal passed during the action counts as the goal the action achieved.
+            achieved_goals = np.where(passed[:, None], goals, ep.achieved_goal[src])
+        else:
+            src, tgt = self.hindsight_indices(len(episode))
+            goals, achieved_goals = ep.achieved_goal[tgt], ep.achieved_goal[src]
         if len(src):
-            goals = ep.achieved_goal[tgt]
             gs = self.subtask.goal_slice
             obs, new_obs = ep.obs[src], ep.new_obs[src]
             obs[:, gs] = goals
             new_obs[:, gs] = goals
             env_returns = self.hindsight_env_returns(ep, src, goals)
-            rew, achieved = self.subtask.relabel(ep.achieved_goal[src], goals, ep.act[src], env_returns)
+            rew, achieved = self.subtask.relabel(achieved_goals, goals, ep.act[src], env_returns)
             rew += self.subtask.budget_failures(new_obs, achieved)
             real_achieved = np.array([tr.achieved for tr in episode], dtype=bool)
             terminal = (ep.done[src] > 0) & ~real_achieved[src]

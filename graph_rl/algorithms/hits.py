@@ -43,8 +43,10 @@ class HiTS(Algorithm):
         super().__init__(*args, **kwargs)
         if not isinstance(self.subtask, TimedGoalSubtask):
             raise TypeError(f"HiTS needs a TimedGoalSubtask, got {type(self.subtask).__name__}")
-        if self.params.goal_sampling_strategy == "episode":
-            raise ValueError("HiTS supports the 'future' and 'final' hindsight strategies, not 'episode'")
+        if self.params.goal_sampling_strategy not in ("future", "final"):
+            raise ValueError(
+                f"HiTS supports the 'future' and 'final' hindsight strategies, not {self.params.goal_sampling_strategy!r}"
+            )
         self.hindsight_columns = hindsight_columns
 
     def hindsight_indices(self, n: int) -> tuple[np.ndarray, np.ndarray]:

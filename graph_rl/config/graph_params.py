@@ -52,6 +52,9 @@ class FlatAlgoKwargs:
     target_entropy: float | None = None
     """Target entropy for ``auto_alpha``; null = -action dim."""
     alpha_learning_rate: float = 3e-4
+    backup_entropy: bool = True
+    """Soft Q (the entropy term in the critic target, as in the original); false: the critic learns the plain
+    return and only the actor is entropy-regularised."""
 
     def validate(self, path: str) -> None:
         _check(self.alpha > 0, _join(path, "alpha"), f"must be > 0, got {self.alpha}")
@@ -67,8 +70,9 @@ class AlgoKwargs:
     flat_algo_name: str = "SAC"
     """Learner behind the node; only ``SAC`` ships (other learners register under their own name)."""
     flat_algo_kwargs: FlatAlgoKwargs = dataclasses.field(default_factory=FlatAlgoKwargs)
-    goal_sampling_strategy: Literal["future", "episode", "final"] = "future"
-    """Where hindsight goals come from within the node episode (HAC) / timed HER (HiTS)."""
+    goal_sampling_strategy: Literal["future", "episode", "final", "future_steps"] = "future"
+    """Where hindsight goals come from within the node episode (HAC) / timed HER (HiTS); ``future_steps``: from
+    every env step, not only action ends, and passing a goal mid-action achieves it (HAC levels, not EAT)."""
     n_hindsight_goals: int = 4
     batch_size: int = 128
     grad_steps_per_env_step: float = 1.0

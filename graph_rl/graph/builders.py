@@ -82,6 +82,7 @@ def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: Rng
         hidden_layers=list(model.hidden_layers), learning_rate=model.learning_rate, gamma=flat.gamma, tau=flat.tau,
         alpha=flat.alpha, auto_alpha=flat.auto_alpha, target_entropy=flat.target_entropy,
         alpha_learning_rate=flat.alpha_learning_rate, force_negative=model.force_negative,
+        backup_entropy=flat.backup_entropy,
     )
     return make_learner(
         level.algo_kwargs.flat_algo_name, obs_dim, act_dim, config, init_generator=rng.torch(f"node/{name}/init", device),
@@ -243,6 +244,10 @@ class _Builder:
                 f"{self.path(i, 'algo_kwargs', 'flat_algo_name')}: unknown {level.algo_kwargs.flat_algo_name!r} "
                 f"(known: {', '.join(LEARNER_NAMES)})"
             )
+        if level.algo_kwargs.flat_algo_name != "SAC" and not level.algo_kwargs.flat_algo_kwargs.backup_entropy:
+            raise ConfigError(
+                f"{self.path(i, 'algo_kwargs', 'flat_algo_kwargs')}.backup_entropy: false needs flat_algo_name SAC"
+            )
         action_map = UnitMap(*action_layout)
         learner = _learner(name, subtask.obs_dim, action_map.dim, level, self.rng, self.device)
         buffer = ReplayBuffer(
@@ -263,8 +268,11 @@ class _Builder:
             if eat.intra_action_samples:
                 slot = child.parent_action_layout.slices["delta_t_ach"].start
                 intra = IntraActions(eat.intra_action_samples, self.rng.numpy(f"node/{name}/intra"), child.time, slot)
-            return EAT(*args, child_failure_penalty=self.penalty(i), termination=termination,
-                       penalise_interrupted_tests=eat.interrupted_test_penalty == "full", intra=intra)
+            try:
+                return EAT(*args, child_failure_penalty=self.penalty(i), termination=termination,
+                           penalise_interrupted_tests=eat.interrupted_test_penalty == "full", intra=intra)
+            except ValueError as err:
+                raise ConfigError(f"{self.path(i, 'algo_kwargs', 'goal_sampling_strategy')}: {err}") from None
         return HAC(*args, child_failure_penalty=self.penalty(i) if i > 0 else -1.0)
 
     def build(self) -> Graph:
@@ -279,7 +287,9 @@ class _Builder:
             algorithm = self.algorithm(i, subtask, bounds, child)
             hook = algorithm.termination if isinstance(algorithm, EAT) else None
             discount = algorithm.gamma if isinstance(algorithm, EAT) and algorithm.time_discounted else 1.0
-            trace = isinstance(algorithm, EAT) and algorithm.intra is not None
+            trace = (isinstance(algorithm, EAT) and algorithm.intra is not None) or (
+                self.levels[i].algo_kwargs.goal_sampling_strategy == "future_steps"
+            )
             node = Node(self.name(i), subtask, algorithm, interruption_hook=hook, env_reward_discount=discount,
                         trace_actions=trace)
             if child_node is not None:

@@ -57,6 +57,9 @@ class SACConfig:
     """Adam learning rate of log alpha."""
     force_negative: bool = False
     """Critic head ``logsigmoid``, so Q <= 0 (for rewards that are never positive, e.g. -1 per step)."""
+    backup_entropy: bool = True
+    """Keep ``-alpha log pi'`` in the critic target (soft Q). False: the critic learns the plain return of the
+    policy and only the actor is entropy-regularised (jaxrl's ``backup_entropy``)."""
 
     def __post_init__(self) -> None:
         if not self.hidden_layers or not all(isinstance(h, int) and h > 0 for h in self.hidden_layers):

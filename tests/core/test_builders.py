@@ -90,6 +90,9 @@ def test_rng_streams_are_named_per_node() -> None:
          r"level_params_list\[1\]\.algo_kwargs\.flat_algo_name: unknown 'PPO'"),
         (lambda p: p["level_params_list"][0]["algo_kwargs"].update(goal_sampling_strategy="episode"),
          r"level_params_list\[0\]\.algo_kwargs\.goal_sampling_strategy"),
+        (lambda p: p["level_params_list"][1]["algo_kwargs"].update(
+            flat_algo_name="tianshou.SAC", flat_algo_kwargs={"backup_entropy": False}),
+         r"level_params_list\[1\]\.algo_kwargs\.flat_algo_kwargs\.backup_entropy: false needs flat_algo_name SAC"),
     ],
 )
 def test_build_errors_name_the_parameter(override, message: str) -> None:
@@ -140,3 +143,19 @@ def test_learnt_goal_tolerances_widen_the_higher_action_and_lower_observation() 
     raw["level_params_list"][1]["subtask_spec_params"]["max_goal_thresholds"] = {"ang_vel": 0.1}
     with pytest.raises(ConfigError, match=r"level_params_list\[1\]\.subtask_spec_params\.max_goal_thresholds"):
         build(raw, "HiTS", n_steps=1000)
+
+
+def test_future_steps_traces_the_top_level_and_is_refused_where_it_does_not_apply() -> None:
+    raw = load("EasyPlatforms", "HiTS")
+    top, low = build(raw, "HiTS").nodes
+    assert not top.trace_actions
+    raw["level_params_list"][1]["algo_kwargs"]["goal_sampling_strategy"] = "future_steps"
+    top, low = build(raw, "HiTS").nodes
+    assert top.trace_actions and not low.trace_actions
+    raw["level_params_list"][0]["algo_kwargs"]["goal_sampling_strategy"] = "future_steps"
+    with pytest.raises(ConfigError, match=r"level_params_list\[0\]\.algo_kwargs\.goal_sampling_strategy: HiTS supports"):
+        build(raw, "HiTS")
+    eat = load("EasyPlatforms", "EAT")
+    eat["level_params_list"][1]["algo_kwargs"]["goal_sampling_strategy"] = "future_steps"
+    with pytest.raises(ConfigError, match=r"level_params_list\[1\]\.algo_kwargs\.goal_sampling_strategy: EAT supports"):
+        build_graph("EAT", FakePlatformsEnv(), from_dict(GraphParams, eat), RngRegistry(0), n_steps=1000)

@@ -112,3 +112,52 @@ def test_no_testing_penalty_for_a_child_cut_short() -> None:
     batch = algo.relabel(episode)
     np.testing.assert_array_equal(batch.rew, [-1, -1, 0, -10])  # only the first (completed) failed test
     np.testing.assert_allclose(batch.act[:, 0], [0.2, 0.4, 0.5, 0.3])  # hindsight action still applies
+
+
+def traced(path: list[float], t0: int, goal: float = 0.9, pos0: float = 0.0) -> Transition:
+    """An action of a traced node that passed ``path`` (positions after each of its env steps)."""
+    out = tr(pos0, path[-1], goal, [path[-1]], reward=-1.0, t=(t0, t0 + len(path)))
+    if len(path) > 1:
+        out.intra_obs = np.array([[p, 0.1, goal] for p in path[:-1]], np.float32)
+        out.intra_offset = np.arange(1, len(path))
+    return out
+
+
+class FixedDraws:
+    """A stand-in for the ``her`` stream that returns given integers."""
+
+    def __init__(self, draws: list[int]) -> None:
+        self.draws = np.array(draws)
+
+    def integers(self, low: np.ndarray, high: int) -> np.ndarray:
+        assert np.all(self.draws >= low) and np.all(self.draws < high)
+        return self.draws
+
+
+def test_future_steps_goals_come_from_every_step_and_count_when_passed_mid_action() -> None:
+    # steps: action 0 passes 0.1, 0.3 and ends at 0.4; action 1 ends at 0.5 after one step; action 2 passes 0.7,
+    # ends at 0.6. Flat step index: 0.1 0 | 0.3 1 | 0.4 2 | 0.5 3 | 0.7 4 | 0.6 5.
+    episode = [traced([0.1, 0.3, 0.4], 0), traced([0.5], 3, pos0=0.4), traced([0.7, 0.6], 4, pos0=0.5)]
+    algo = make_algorithm(subtask(), ([-1.0], [1.0]), goal_sampling_strategy="future_steps", n_hindsight_goals=2)
+    algo.her_rng = FixedDraws([1, 4, 3, 5, 4, 5])  # from step starts[src] = 0, 0, 3, 3, 4, 4 on
+    batch = algo.relabel(episode)
+    her = slice(3, 9)
+    np.testing.assert_allclose(batch.obs[her, 2], [0.3, 0.7, 0.5, 0.6, 0.7, 0.6])
+    np.testing.assert_allclose(batch.obs[her, 0], [0.0, 0.0, 0.4, 0.4, 0.5, 0.5])
+    # 0.3 was passed mid-action 0, which ended at 0.4; 0.7 was passed mid-action 2, which ended at 0.6
+    np.testing.assert_array_equal(batch.rew[her], [0, -1, 0, -1, 0, 0])
+    np.testing.assert_array_equal(batch.done[her], [1, 0, 1, 0, 1, 1])
+    np.testing.assert_allclose(batch.act[her, 0], [0.4, 0.4, 0.5, 0.5, 0.6, 0.6])
+
+
+def test_future_steps_draws_from_the_her_stream_and_needs_a_trace() -> None:
+    episode = [traced([0.1, 0.3, 0.35], 0), traced([0.5], 3, pos0=0.35)]
+    algo = make_algorithm(subtask(), ([-1.0], [1.0]), goal_sampling_strategy="future_steps", n_hindsight_goals=3, seed=2)
+    src, goals, passed = algo.step_hindsight_goals(episode)
+    idx = np.random.default_rng(2 + 3).integers(np.array([0, 0, 0, 3, 3, 3]), 4)
+    np.testing.assert_array_equal(src, [0, 0, 0, 1, 1, 1])
+    np.testing.assert_allclose(goals[:, 0], np.array([0.1, 0.3, 0.35, 0.5], np.float32)[idx])
+    np.testing.assert_array_equal(passed, idx < np.array([3, 3, 3, 4, 4, 4]))  # drawn from the action's own steps
+    episode[0].intra_obs = None
+    with pytest.raises(RuntimeError, match="needs the node's trace_actions"):
+        algo.relabel(episode)

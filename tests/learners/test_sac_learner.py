@@ -134,6 +134,23 @@ def test_target_uses_per_transition_discount_exponent(exponent: float) -> None:
     assert learner.pop_stats()["loss_critic"] == pytest.approx(2 * (q0 - y) ** 2, rel=1e-6)
 
 
+@pytest.mark.parametrize("backup", [True, False])
+def test_backup_entropy_false_drops_the_entropy_term_from_the_target(backup: bool) -> None:
+    """Constant critics as above with alpha = 2: without the backup the target is r + gamma Q' exactly."""
+    learner = make_learner(gamma=0.5, alpha=2.0, backup_entropy=backup)
+    stack, q0, c = learner._stack, 0.25, -2.0
+    with torch.no_grad():
+        for params, head_bias in ((stack.critic, q0), (stack.target_critic, c)):
+            for p in params:
+                p.zero_()
+            params[-1].fill_(head_bias)
+    batch = make_batches(4, 2, 1, size=16)[0]
+    learner.update(batch._replace(rew=torch.full((16,), 0.5), done=torch.zeros(16), discount_exponent=torch.ones(16)))
+    exact = 2 * (q0 - (0.5 + 0.5 * c)) ** 2
+    loss = learner.pop_stats()["loss_critic"]
+    assert (loss == pytest.approx(exact, rel=1e-6)) is not backup
+
+
 def test_done_stops_bootstrapping() -> None:
     learner = make_learner(alpha=1e-30)
     stack = learner._stack

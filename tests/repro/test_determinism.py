@@ -50,10 +50,15 @@ def test_same_seed_identical_other_seed_differs_globals_and_extra_streams_irrele
     assert (other / "metrics.jsonl").read_bytes() != metrics
 
 
-@pytest.mark.parametrize("algo", ALGOS)
-def test_stop_halfway_and_resume_equals_uninterrupted(algo: str, tmp_path: Path) -> None:
-    full, _ = tiny_train(algo, tmp_path / "full")
-    part, stopped = tiny_train(algo, tmp_path / "part", stop_at=500)
+FUTURE_STEPS = ('level_params_list[1].algo_kwargs.goal_sampling_strategy="future_steps"',)
+
+
+@pytest.mark.parametrize(
+    ("algo", "extra"), [*((a, ()) for a in ALGOS), ("HiTS", FUTURE_STEPS)], ids=[*ALGOS, "HiTS-future_steps"]
+)
+def test_stop_halfway_and_resume_equals_uninterrupted(algo: str, extra: tuple[str, ...], tmp_path: Path) -> None:
+    full, _ = tiny_train(algo, tmp_path / "full", graph_extra=extra)
+    part, stopped = tiny_train(algo, tmp_path / "part", stop_at=500, graph_extra=extra)
     assert stopped.stop_reason == "stop_at" and stopped.total_step < 1000
     _, resumed = tiny_train(algo, None, resume=str(part))
     assert resumed.stop_reason == "n_steps"

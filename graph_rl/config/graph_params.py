@@ -52,6 +52,8 @@ class FlatAlgoKwargs:
     target_entropy: float | None = None
     """Target entropy for ``auto_alpha``; null = -action dim."""
     alpha_learning_rate: float = 3e-4
+    policy_averaging: float | None = None
+    """Polyak rate of an averaged actor that does the deterministic acting (tests, subgoal tests); null = none."""
     backup_entropy: bool = True
     """Soft Q (the entropy term in the critic target, as in the original); false: the critic learns the plain
     return and only the actor is entropy-regularised."""
@@ -61,6 +63,8 @@ class FlatAlgoKwargs:
         _check(0 < self.gamma <= 1, _join(path, "gamma"), f"must be in (0, 1], got {self.gamma}")
         _check(0 < self.tau <= 1, _join(path, "tau"), f"must be in (0, 1], got {self.tau}")
         _check(self.alpha_learning_rate > 0, _join(path, "alpha_learning_rate"), "must be > 0")
+        rate = self.policy_averaging
+        _check(rate is None or 0 < rate <= 1, _join(path, "policy_averaging"), f"must be in (0, 1] or null, got {rate}")
 
 
 @dataclasses.dataclass(kw_only=True)

@@ -82,7 +82,7 @@ def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: Rng
         hidden_layers=list(model.hidden_layers), learning_rate=model.learning_rate, gamma=flat.gamma, tau=flat.tau,
         alpha=flat.alpha, auto_alpha=flat.auto_alpha, target_entropy=flat.target_entropy,
         alpha_learning_rate=flat.alpha_learning_rate, force_negative=model.force_negative,
-        backup_entropy=flat.backup_entropy,
+        backup_entropy=flat.backup_entropy, policy_averaging=flat.policy_averaging,
     )
     return make_learner(
         level.algo_kwargs.flat_algo_name, obs_dim, act_dim, config, init_generator=rng.torch(f"node/{name}/init", device),
@@ -244,10 +244,11 @@ class _Builder:
                 f"{self.path(i, 'algo_kwargs', 'flat_algo_name')}: unknown {level.algo_kwargs.flat_algo_name!r} "
                 f"(known: {', '.join(LEARNER_NAMES)})"
             )
-        if level.algo_kwargs.flat_algo_name != "SAC" and not level.algo_kwargs.flat_algo_kwargs.backup_entropy:
-            raise ConfigError(
-                f"{self.path(i, 'algo_kwargs', 'flat_algo_kwargs')}.backup_entropy: false needs flat_algo_name SAC"
-            )
+        flat = level.algo_kwargs.flat_algo_kwargs
+        if level.algo_kwargs.flat_algo_name != "SAC":
+            for key, ok in (("backup_entropy", flat.backup_entropy), ("policy_averaging", flat.policy_averaging is None)):
+                if not ok:
+                    raise ConfigError(f"{self.path(i, 'algo_kwargs', 'flat_algo_kwargs')}.{key}: needs flat_algo_name SAC")
         action_map = UnitMap(*action_layout)
         learner = _learner(name, subtask.obs_dim, action_map.dim, level, self.rng, self.device)
         buffer = ReplayBuffer(

@@ -57,6 +57,10 @@ class SACConfig:
     """Adam learning rate of log alpha."""
     force_negative: bool = False
     """Critic head ``logsigmoid``, so Q <= 0 (for rewards that are never positive, e.g. -1 per step)."""
+    policy_averaging: float | None = None
+    """Polyak rate of an averaged copy of the actor that does all deterministic acting (tests, subgoal tests);
+    None = the online actor. Averaging over ~1/rate updates keeps a test policy from following every step of
+    a critic that moves its routes back and forth."""
     backup_entropy: bool = True
     """Keep ``-alpha log pi'`` in the critic target (soft Q). False: the critic learns the plain return of the
     policy and only the actor is entropy-regularised (jaxrl's ``backup_entropy``)."""
@@ -64,6 +68,8 @@ class SACConfig:
     def __post_init__(self) -> None:
         if not self.hidden_layers or not all(isinstance(h, int) and h > 0 for h in self.hidden_layers):
             raise ValueError(f"hidden_layers must be a non-empty list of positive ints, got {self.hidden_layers!r}")
+        if self.policy_averaging is not None and not 0.0 < self.policy_averaging <= 1.0:
+            raise ValueError(f"policy_averaging must be in (0, 1] or None, got {self.policy_averaging!r}")
         for name in ("learning_rate", "alpha", "alpha_learning_rate"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
@@ -114,6 +120,12 @@ class SACLearner:
         self._obs_row = self._dev_in[:, :obs_dim]
         self._pair_row = self._dev_in.view(1, 1, obs_dim + act_dim)
         self._policy = SingleRowActor(self._stack.actor, act_dim)
+        self._actor_flat = self._stack.params[: self._stack.layout.params.log_alpha_offset]
+        self._avg_actor: torch.Tensor | None = None
+        self._test_policy = self._policy
+        if config.policy_averaging is not None:
+            self._avg_actor = self._actor_flat.clone()
+            self._test_policy = SingleRowActor(self._stack.layout.params.views(self._avg_actor, "actor"), act_dim)
         self._workspaces: dict[tuple[int, ...], Any] = {}
 
     @property
@@ -142,7 +154,8 @@ class SACLearner:
     def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
         """Action in [-1, 1]^act_dim for one observation; ``tanh(mu)`` when deterministic."""
         self._write_input(obs)
-        action = self._policy(self._obs_row, deterministic, self._explore)
+        policy = self._test_policy if deterministic else self._policy
+        action = policy(self._obs_row, deterministic, self._explore)
         return action[0].cpu().numpy().copy()
 
     propose = act
@@ -166,6 +179,11 @@ class SACLearner:
         self._n_updates += 1
         self._n_pending += 1
         self._stack.update(buf, batch.rew, batch.done, batch.discount_exponent, [self._n_updates])
+        self._average_actor()
+
+    def _average_actor(self) -> None:
+        if self._avg_actor is not None:
+            self._avg_actor.lerp_(self._actor_flat, self._config.policy_averaging)
 
     def pop_stats(self) -> dict[str, float]:
         """Means over the updates since the last call (one device sync); empty if there were none.
@@ -203,6 +221,7 @@ class SACLearner:
             "adam_step": self._n_updates,
             "stat_sums": self._stack.stat_sums[0].clone(),
             "stat_count": self._n_pending,
+            "actor_average": None if self._avg_actor is None else self._avg_actor.clone(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -222,6 +241,11 @@ class SACLearner:
         self._stack.stat_sums[0].copy_(state["stat_sums"])
         self._n_updates = int(state["adam_step"])
         self._n_pending = int(state["stat_count"])
+        average = state.get("actor_average")
+        if (average is None) != (self._avg_actor is None):
+            raise ValueError("learner state and learner differ in policy_averaging")
+        if self._avg_actor is not None:
+            self._avg_actor.copy_(average)
 
 
 def _fill_member(buf: UpdateBuffers, i: int, learner: SACLearner, batch: ReplayBatch) -> None:
@@ -293,5 +317,6 @@ def _update_stacked(learners: list[SACLearner], batches: list[ReplayBatch]) -> N
     ws.stack.update(buf, rew, done, disc, [lrn._n_updates + 1 for lrn in learners])
     for i, lrn in enumerate(learners):
         torch.index_select(ws.stack.state, 0, ws.index[i], out=lrn._stack.state)
+        lrn._average_actor()
         lrn._n_updates += 1
         lrn._n_pending += 1

@@ -348,7 +348,7 @@ def make_learner(flat_algo_name: str, obs_dim: int, act_dim: int, config: SACCon
     if flat_algo_name == "SAC":
         return SACLearner(obs_dim, act_dim, config, **kwargs)
     if flat_algo_name.startswith(TIANSHOU_PREFIX) and flat_algo_name[len(TIANSHOU_PREFIX):] in TIANSHOU_ALGOS:
-        if not config.backup_entropy:
-            raise ValueError(f"{flat_algo_name} keeps the entropy in its critic target; backup_entropy=false needs SAC")
+        if not config.backup_entropy or config.policy_averaging is not None:
+            raise ValueError(f"{flat_algo_name}: backup_entropy=false and policy_averaging need flat_algo_name SAC")
         return TianshouLearner(flat_algo_name[len(TIANSHOU_PREFIX):], obs_dim, act_dim, config, **kwargs)
     raise ValueError(f"unknown flat_algo_name {flat_algo_name!r}; choose from {', '.join(LEARNER_NAMES)}")

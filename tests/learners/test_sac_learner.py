@@ -296,3 +296,42 @@ def test_cuda_learner_matches_api() -> None:
     assert learner.act(np.zeros(4, dtype=np.float32), False).shape == (2,)
     assert learner.q_values(torch.zeros(3, 4, device="cuda"), torch.zeros(3, 2, device="cuda")).device.type == "cuda"
     assert learner.pop_stats()["n_updates"] == 3.0
+
+
+def test_policy_averaging_acts_deterministically_with_the_polyak_average_of_the_actor() -> None:
+    learner = make_learner(policy_averaging=0.25)
+    plain = make_learner()
+    obs = np.linspace(-1, 1, 4).astype(np.float32)
+    actor_0 = learner._actor_flat.clone()
+    assert np.array_equal(learner.act(obs, True), plain.act(obs, True))  # the average starts at the initial actor
+    for batch in make_batches(4, 2, 3):
+        learner.update(batch)
+        plain.update(batch)
+    assert torch.equal(learner._actor_flat, plain._actor_flat)  # averaging never changes training
+    assert not torch.equal(learner._avg_actor, learner._actor_flat)
+    reference = make_learner()
+    reference._actor_flat.copy_(learner._avg_actor)  # an actor that is the average
+    assert np.array_equal(learner.act(obs, True), reference.act(obs, True))
+    assert np.array_equal(learner.act(obs, False), plain.act(obs, False))  # exploration uses the online actor
+    steps = [actor_0]
+    replay = make_learner()
+    for batch in make_batches(4, 2, 3):
+        replay.update(batch)
+        steps.append(replay._actor_flat.clone())
+    expected = steps[0]
+    for actor in steps[1:]:
+        expected = expected + 0.25 * (actor - expected)
+    torch.testing.assert_close(learner._avg_actor, expected, rtol=0, atol=1e-6)
+
+
+def test_policy_averaging_state_round_trip_and_mismatch() -> None:
+    learner = make_learner(policy_averaging=0.5)
+    for batch in make_batches(4, 2, 2):
+        learner.update(batch)
+    other = make_learner(policy_averaging=0.5, init_seed=9)
+    other.load_state_dict(learner.state_dict())
+    assert torch.equal(other._avg_actor, learner._avg_actor)
+    with pytest.raises(ValueError, match="policy_averaging"):
+        make_learner().load_state_dict(learner.state_dict())
+    with pytest.raises(ValueError, match="policy_averaging"):
+        make_learner(policy_averaging=0.0)

@@ -115,16 +115,22 @@ def test_fixed_alpha_never_changes() -> None:
     assert "loss_alpha" not in learner.pop_stats()
 
 
-@pytest.mark.parametrize("exponent", [1.0, 3.0])
-def test_target_uses_per_transition_discount_exponent(exponent: float) -> None:
-    """Constant critics (weights zero): Q = q0, Q' = c, alpha ~ 0, so loss_critic = 2 (q0 - y)^2 exactly."""
-    learner = make_learner(gamma=0.5, alpha=1e-30)
-    stack, q0, c = learner._stack, 0.25, -2.0
+def constant_critics(learner: SACLearner, q: float, q_target: float) -> SACLearner:
+    """Zero every critic weight: Q = ``q`` and Q' = ``q_target`` everywhere (head biases)."""
+    stack = learner._stack
     with torch.no_grad():
-        for params, head_bias in ((stack.critic, q0), (stack.target_critic, c)):
+        for params, head_bias in ((stack.critic, q), (stack.target_critic, q_target)):
             for p in params:
                 p.zero_()
             params[-1].fill_(head_bias)
+    return learner
+
+
+@pytest.mark.parametrize("exponent", [1.0, 3.0])
+def test_target_uses_per_transition_discount_exponent(exponent: float) -> None:
+    """Constant critics (weights zero): Q = q0, Q' = c, alpha ~ 0, so loss_critic = 2 (q0 - y)^2 exactly."""
+    q0, c = 0.25, -2.0
+    learner = constant_critics(make_learner(gamma=0.5, alpha=1e-30), q0, c)
     batch = make_batches(4, 2, 1, size=16)[0]
     batch = batch._replace(
         rew=torch.full((16,), 0.5), done=torch.zeros(16), discount_exponent=torch.full((16,), exponent)
@@ -137,13 +143,8 @@ def test_target_uses_per_transition_discount_exponent(exponent: float) -> None:
 @pytest.mark.parametrize("backup", [True, False])
 def test_backup_entropy_false_drops_the_entropy_term_from_the_target(backup: bool) -> None:
     """Constant critics as above with alpha = 2: without the backup the target is r + gamma Q' exactly."""
-    learner = make_learner(gamma=0.5, alpha=2.0, backup_entropy=backup)
-    stack, q0, c = learner._stack, 0.25, -2.0
-    with torch.no_grad():
-        for params, head_bias in ((stack.critic, q0), (stack.target_critic, c)):
-            for p in params:
-                p.zero_()
-            params[-1].fill_(head_bias)
+    q0, c = 0.25, -2.0
+    learner = constant_critics(make_learner(gamma=0.5, alpha=2.0, backup_entropy=backup), q0, c)
     batch = make_batches(4, 2, 1, size=16)[0]
     learner.update(batch._replace(rew=torch.full((16,), 0.5), done=torch.zeros(16), discount_exponent=torch.ones(16)))
     exact = 2 * (q0 - (0.5 + 0.5 * c)) ** 2
@@ -152,13 +153,7 @@ def test_backup_entropy_false_drops_the_entropy_term_from_the_target(backup: boo
 
 
 def test_done_stops_bootstrapping() -> None:
-    learner = make_learner(alpha=1e-30)
-    stack = learner._stack
-    with torch.no_grad():
-        for params, head_bias in ((stack.critic, 0.0), (stack.target_critic, 7.0)):
-            for p in params:
-                p.zero_()
-            params[-1].fill_(head_bias)
+    learner = constant_critics(make_learner(alpha=1e-30), 0.0, 7.0)
     batch = make_batches(4, 2, 1, size=8)[0]
     learner.update(batch._replace(rew=torch.full((8,), -1.0), done=torch.ones(8)))
     assert learner.pop_stats()["loss_critic"] == pytest.approx(2.0, rel=1e-6)

@@ -20,9 +20,9 @@ achieved by action ``i`` if it was passed while the action ran (needs the node's
 
 Why ``future_steps``: a shortest-path goal counts as reached at whichever env step it is reached (the
 activation ends there; the env's own goal ends the episode), but the other strategies only relabel with
-where actions *ended*. On Platforms the goal is reached while a lift carries the ball past it, mid-action,
-so a root that only learns from action ends learns one goal-independent route and succeeds on the goals
-that route happens to graze.
+where actions *ended*. On EasyPlatforms the goal is reached while a lift carries the ball past it,
+mid-action, and a root that learns only from action ends uses a few goal-independent routes, each grazing a
+band of goals at the edge of the success radius (README, "Why the tests swing").
 
 Deviations from the original, on purpose:
 

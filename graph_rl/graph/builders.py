@@ -244,13 +244,11 @@ class _Builder:
                 f"{self.path(i, 'algo_kwargs', 'flat_algo_name')}: unknown {level.algo_kwargs.flat_algo_name!r} "
                 f"(known: {', '.join(LEARNER_NAMES)})"
             )
-        flat = level.algo_kwargs.flat_algo_kwargs
-        if level.algo_kwargs.flat_algo_name != "SAC":
-            for key, ok in (("backup_entropy", flat.backup_entropy), ("policy_averaging", flat.policy_averaging is None)):
-                if not ok:
-                    raise ConfigError(f"{self.path(i, 'algo_kwargs', 'flat_algo_kwargs')}.{key}: needs flat_algo_name SAC")
         action_map = UnitMap(*action_layout)
-        learner = _learner(name, subtask.obs_dim, action_map.dim, level, self.rng, self.device)
+        try:
+            learner = _learner(name, subtask.obs_dim, action_map.dim, level, self.rng, self.device)
+        except ValueError as err:
+            raise ConfigError(f"{self.path(i, 'algo_kwargs', 'flat_algo_kwargs')}: {err}") from None
         buffer = ReplayBuffer(
             self.capacity(i), subtask.obs_dim, action_map.dim, self.rng.numpy(f"node/{name}/replay"), self.device
         )

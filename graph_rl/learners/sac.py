@@ -59,8 +59,8 @@ class SACConfig:
     """Critic head ``logsigmoid``, so Q <= 0 (for rewards that are never positive, e.g. -1 per step)."""
     policy_averaging: float | None = None
     """Polyak rate of an averaged copy of the actor that does all deterministic acting (tests, subgoal tests);
-    None = the online actor. Averaging over ~1/rate updates keeps a test policy from following every step of
-    a critic that moves its routes back and forth."""
+    None = the online actor. The average over ~1/rate updates does not follow each small step of the actor
+    (on EasyPlatforms it did not steady HiTS's tests; README)."""
     backup_entropy: bool = True
     """Keep ``-alpha log pi'`` in the critic target (soft Q). False: the critic learns the plain return of the
     policy and only the actor is entropy-regularised (jaxrl's ``backup_entropy``)."""

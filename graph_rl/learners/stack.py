@@ -136,7 +136,7 @@ class SACStack:
         self.auto_mask = None if all(auto) or not self.any_auto else column([float(x) for x in auto])
         backup = [c.backup_entropy for c in configs]
         self.backup_mask = None if all(backup) else column([float(b) for b in backup])
-        self.alpha_backup = torch.zeros(dims.n, 1, device=dev)
+        self.alpha_backup = None if self.backup_mask is None else torch.zeros(dims.n, 1, device=dev)
         negative = [c.force_negative for c in configs]
         self.any_negative = any(negative)
         mixed_negative = self.any_negative and not all(negative)

@@ -92,7 +92,8 @@ def test_rng_streams_are_named_per_node() -> None:
          r"level_params_list\[0\]\.algo_kwargs\.goal_sampling_strategy"),
         (lambda p: p["level_params_list"][1]["algo_kwargs"].update(
             flat_algo_name="tianshou.SAC", flat_algo_kwargs={"backup_entropy": False}),
-         r"level_params_list\[1\]\.algo_kwargs\.flat_algo_kwargs\.backup_entropy: needs flat_algo_name SAC"),
+         r"level_params_list\[1\]\.algo_kwargs\.flat_algo_kwargs: tianshou.SAC: backup_entropy=false and "
+         r"policy_averaging need flat_algo_name SAC"),
     ],
 )
 def test_build_errors_name_the_parameter(override, message: str) -> None:

@@ -37,8 +37,9 @@ from graph_rl.subtasks import Goal, Outcome, Subtask
 
 __all__ = ["Node", "Activation", "PendingAction", "ActionTrace", "InterruptionHook", "Feedback"]
 
-Feedback = tuple[bool, np.ndarray, bool]
+Feedback = tuple[bool, np.ndarray | None, bool]
 """What a child tells its parent on returning control: (goal achieved, hindsight action, completed).
+The hindsight action is None in test episodes, which store nothing.
 ``completed``: the child's activation ended on its own terms (goal, budget, deadline), not cut short by an
 ancestor's interruption or the end of the env episode."""
 
@@ -247,7 +248,11 @@ class Node:
         return out
 
     def end(self, step: int, store: bool) -> Feedback | None:
-        """End the current activation (right after :meth:`close`); returns the feedback for the parent."""
+        """End the current activation (right after :meth:`close`); returns the feedback for the parent.
+
+        Without ``store`` (test episodes) no hindsight action is built: a timed one draws its time from the
+        node's hindsight stream, so test episodes would shift the random numbers of training.
+        """
         run = self._stack.pop()
         self.algorithm.end_episode(store)
         last = run.last
@@ -261,7 +266,8 @@ class Node:
             self._duration_sum += run.goal.duration
         if self.subtask.parent_action_layout is None:
             return None
-        return last.achieved, self.subtask.hindsight_action(run.goal, last.achieved_goal, step), last.ended
+        hindsight = self.subtask.hindsight_action(run.goal, last.achieved_goal, step) if store else None
+        return last.achieved, hindsight, last.ended
 
     # --- episodes, metrics, state ---------------------------------------------------------------
 

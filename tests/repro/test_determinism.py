@@ -1,5 +1,6 @@
 """Same seed, same bytes: SAC, HAC, HiTS and EAT on EasyPlatforms; other seeds differ; global RNGs are irrelevant;
-a run stopped halfway and resumed writes the same metrics as the uninterrupted one."""
+test blocks leave training untouched; a run stopped halfway and resumed writes the same metrics as the
+uninterrupted one."""
 
 from __future__ import annotations
 
@@ -48,6 +49,22 @@ def test_same_seed_identical_other_seed_differs_globals_and_extra_streams_irrele
     assert b'"split": "learner"' in metrics and b'"split": "test"' in metrics
     assert (scrambled / "metrics.jsonl").read_bytes() == metrics
     assert (other / "metrics.jsonl").read_bytes() != metrics
+
+
+def _training_rows(run_dir: Path) -> list[str]:
+    return [line for line in (run_dir / "metrics.jsonl").read_text().splitlines() if '"split": "test"' not in line]
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_test_blocks_do_not_change_training(algo: str, tmp_path: Path) -> None:
+    """More test episodes (which end more activations, each able to draw a hindsight time) change nothing
+    in training: train episodes and learner updates are byte-identical."""
+    one, _ = tiny_train(algo, tmp_path / "one")
+    three, _ = tiny_train(algo, tmp_path / "three", run_extra=("n_test_episodes=3",))
+    rows = _training_rows(one)
+    assert any('"split": "learner"' in row for row in rows)
+    assert _training_rows(three) == rows
+    assert (three / "metrics.jsonl").read_text() != (one / "metrics.jsonl").read_text()
 
 
 FUTURE_STEPS = ('level_params_list[1].algo_kwargs.goal_sampling_strategy="future_steps"',)

@@ -22,12 +22,13 @@ def tiny_overrides(algo: str, steps: int = STEPS) -> tuple[list[str], list[str]]
 
 
 def tiny_train(
-    algo: str, logdir: Path | None, *, seed: int = 0, graph_extra: tuple[str, ...] = (), **kwargs: Any
+    algo: str, logdir: Path | None, *, seed: int = 0, graph_extra: tuple[str, ...] = (),
+    run_extra: tuple[str, ...] = (), **kwargs: Any,
 ) -> tuple[Path, Any]:
-    """Train in this process; ``graph_extra``: more graph overrides; ``kwargs`` go to :class:`RunRequest` or
-    :func:`train` (graph_factory, callbacks)."""
+    """Train in this process; ``graph_extra``/``run_extra``: more overrides; ``kwargs`` go to :class:`RunRequest`
+    or :func:`train` (graph_factory, callbacks)."""
     run, graph = tiny_overrides(algo)
-    graph = [*graph, *graph_extra]
+    run, graph = [*run, *run_extra], [*graph, *graph_extra]
     factory = {k: kwargs.pop(k) for k in ("graph_factory", "callbacks", "api_factory") if k in kwargs}
     request = RunRequest(
         env="EasyPlatforms", algo=algo, seed=seed, logdir=logdir, progress=False,

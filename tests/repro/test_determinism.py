@@ -57,10 +57,10 @@ def _training_rows(run_dir: Path) -> list[str]:
 
 @pytest.mark.parametrize("algo", ALGOS)
 def test_test_blocks_do_not_change_training(algo: str, tmp_path: Path) -> None:
-    """More test episodes (which end more activations, each able to draw a hindsight time) change nothing
-    in training: train episodes and learner updates are byte-identical."""
+    """Other test blocks (more episodes, other times; test episodes end activations too) change nothing in
+    training: train episodes and learner updates are byte-identical."""
     one, _ = tiny_train(algo, tmp_path / "one")
-    three, _ = tiny_train(algo, tmp_path / "three", run_extra=("n_test_episodes=3",))
+    three, _ = tiny_train(algo, tmp_path / "three", run_extra=("n_test_episodes=3", "test_frequency=3"))
     rows = _training_rows(one)
     assert any('"split": "learner"' in row for row in rows)
     assert _training_rows(three) == rows

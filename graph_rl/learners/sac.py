@@ -233,7 +233,10 @@ class SACLearner:
         alpha_at = pl.log_alpha_offset
         params = self._stack.params
         params[:alpha_at].copy_(state["actor"])
-        params[alpha_at].copy_(state["log_alpha"])
+        if self._config.auto_alpha:
+            params[alpha_at].copy_(state["log_alpha"])
+        else:  # a fixed alpha is configuration, not state: a forked run may change it
+            params[alpha_at].fill_(math.log(self._config.alpha))
         params[pl.critic_slice].copy_(state["critic"])
         self._stack.target.copy_(state["target_critic"])
         self._stack.exp_avg.copy_(state["adam_exp_avg"])

@@ -226,13 +226,16 @@ def _stop_on_signals(session: Session) -> Iterator[None]:
 
 
 def _run_dir(request: RunRequest, config: RunConfig, checkpoint: Checkpoint | None) -> tuple[Path, bool]:
-    """(run directory, append?) — a resumed run continues its own directory unless ``--logdir`` says otherwise."""
+    """(run directory, append?) — a resumed run continues its own directory unless ``--logdir`` says otherwise;
+    a forked one never does."""
     own = None
     if checkpoint is not None and checkpoint.path.parent.name == "checkpoints":
         candidate = checkpoint.path.parent.parent
         own = candidate if (candidate / "config.json").is_file() else None
-    target = request.logdir or own
+    target = request.logdir if request.fork else request.logdir or own
     if own is not None and target is not None and target.resolve() == own.resolve():
+        if request.fork:
+            raise ConfigError(f"--logdir {target}: --fork starts a new run; choose another directory")
         return own, True
     if target is None:
         target = Path("runs") / f"{config.env}-{config.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -253,6 +256,8 @@ def prepare_run(
     """Resolve the config, load a checkpoint if resuming, build envs + graph + session; writes nothing."""
     if request.wandb not in ("online", "offline", "disabled"):
         raise ConfigError(f"--wandb {request.wandb}: expected online, offline or disabled")
+    if request.fork and request.resume is None:
+        raise ConfigError("--fork: needs --resume (the checkpoint to start from)")
     checkpoint, tmp = None, None
     try:
         if request.resume is not None:

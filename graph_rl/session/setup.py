@@ -57,6 +57,9 @@ class RunRequest:
     graph_overrides: list[str] = field(default_factory=list)
     wandb_overrides: list[str] = field(default_factory=list)
     resume: str | None = None
+    fork: bool = False
+    """With ``resume``: start a new run from the checkpoint's state; graph overrides may then change values that
+    keep the shapes (learning rates, tau, a fixed alpha, penalties, ...), and the run is written to a new directory."""
     wandb: str = "disabled"
     progress: bool | None = None
     stop_at: int | None = None
@@ -74,6 +77,8 @@ class RunConfig:
     device: str
     graph_n_steps: int
     """``n_steps`` the graph was built with (it sizes replay buffers); fixed for the life of a run."""
+    forked_from: str | None = None
+    """The checkpoint a ``--fork`` run started from (kept in ``config.json`` of the fork and its resumptions)."""
     device_note: str = ""
     """Why ``--device auto`` picked ``device`` (empty when the device was given explicitly)."""
 
@@ -93,6 +98,7 @@ class RunConfig:
             "graph_params": to_dict(self.graph),
             "wandb_params": to_dict(self.wandb),
             "versions": versions(),
+            **({"forked_from": self.forked_from} if self.forked_from else {}),
         }
 
     @classmethod
@@ -107,6 +113,7 @@ class RunConfig:
                 wandb=from_dict(WandbParams, data["wandb_params"], "wandb_params"),
                 device=data["device"],
                 graph_n_steps=data["graph_n_steps"],
+                forked_from=data.get("forked_from"),
             )
         except KeyError as err:
             raise ConfigError(f"{where}: config.json lacks {err.args[0]!r}") from None
@@ -192,8 +199,14 @@ def resume_config(request: RunRequest, saved: dict[str, Any], where: str) -> Run
         if value is not None and value.lower() != saved_value.lower():
             raise ConfigError(f"{flag} {value}: the checkpoint was trained with {saved_value}")
     graph = resolve(GraphParams, to_dict(config.graph), request.graph_overrides, "graph_params")
-    if to_dict(graph) != to_dict(config.graph):
-        raise ConfigError("--graph_params: cannot change the graph of a resumed run (its checkpoint fixes it)")
+    if to_dict(graph) != to_dict(config.graph) and not request.fork:
+        raise ConfigError(
+            "--graph_params: cannot change the graph of a resumed run (its checkpoint fixes it; "
+            "--fork starts a new run from the checkpoint with other values)"
+        )
+    config.graph = graph
+    if request.fork:
+        config.forked_from = where
     run = resolve(RunParams, to_dict(config.run), _cli_overrides(request), "run_params")
     for key in RESUME_FIXED_RUN_PARAMS:
         if getattr(run, key) != getattr(config.run, key):

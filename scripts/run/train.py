@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--data_dir", type=Path, default=ROOT / "data", help="parameter folders <Env>/<Algo>/ (default: data/)"
     )
     p.add_argument("--resume", metavar="SOURCE", help="run dir, checkpoint dir, or wandb:ENTITY/PROJECT/NAME[:ALIAS]")
+    p.add_argument(
+        "--fork", action="store_true",
+        help="with --resume: start a new run (new --logdir) from the checkpoint, letting --graph_params change "
+             "values that keep the shapes (learning rates, tau, fixed alpha, penalties, ...)",
+    )
     p.add_argument("--wandb", default="disabled", choices=("online", "offline", "disabled"), help="default: disabled")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, help="tqdm bar (default: on if a terminal)")
     p.add_argument(
@@ -109,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     request = RunRequest(
         env=args.env, algo=args.algo, seed=args.seed, logdir=args.logdir, device=args.device, threads=args.threads,
         run_overrides=args.run_params, graph_overrides=args.graph_params, wandb_overrides=args.wandb_params,
-        resume=args.resume, wandb=args.wandb, progress=args.progress, stop_at=args.stop_at,
+        resume=args.resume, fork=args.fork, wandb=args.wandb, progress=args.progress, stop_at=args.stop_at,
     )
     try:
         prepared = prepare_run(request, data_root=args.data_dir)

@@ -79,6 +79,8 @@ def test_resume_into_new_logdir_and_extend_budget(data_root: Path, tmp_path: Pat
             ConfigError,
             "--graph_params: cannot change the graph of a resumed run",
         ),
+        ({"fork": True, "logdir": "SELF"}, ConfigError, "--fork starts a new run; choose another directory"),
+        ({"fork": True, "resume": None, "env": "Toy", "algo": "sac"}, ConfigError, "--fork: needs --resume"),
         ({"seed": 1}, ConfigError, "run_params.seed: cannot change on resume"),
         ({"algo": "HiTS"}, ConfigError, "--algo HiTS: the checkpoint was trained with SAC"),
         ({"resume": "wandb:e/p"}, CheckpointError, "expected wandb:ENTITY/PROJECT/NAME"),
@@ -87,6 +89,8 @@ def test_resume_into_new_logdir_and_extend_budget(data_root: Path, tmp_path: Pat
 def test_bad_resume_requests_touch_nothing(data_root: Path, tmp_path: Path, kwargs: dict, error: type, message: str) -> None:
     run_dir, _ = _train(data_root, tmp_path / "run", run_overrides=["n_steps=60"])
     before = _snapshot(run_dir)
+    if kwargs.get("logdir") == "SELF":
+        kwargs = {**kwargs, "logdir": run_dir}
     request = RunRequest(**{"resume": str(run_dir), "progress": False, **kwargs})
     with pytest.raises(error, match=message):
         prepare_run(request, data_root=data_root, graph_factory=fake_graph_factory).execute()

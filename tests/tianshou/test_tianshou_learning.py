@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 pytest.importorskip("tianshou")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))

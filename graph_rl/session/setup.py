@@ -205,8 +205,8 @@ def resume_config(request: RunRequest, saved: dict[str, Any], where: str) -> Run
             "--fork starts a new run from the checkpoint with other values)"
         )
     config.graph = graph
-    if request.fork:
-        config.forked_from = where
+    if request.fork and request.resume is not None:
+        config.forked_from = request.resume if request.resume.startswith("wandb:") else where
     run = resolve(RunParams, to_dict(config.run), _cli_overrides(request), "run_params")
     for key in RESUME_FIXED_RUN_PARAMS:
         if getattr(run, key) != getattr(config.run, key):

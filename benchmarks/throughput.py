@@ -3,12 +3,13 @@
     python benchmarks/throughput.py                               # HiTS on EasyPlatforms, shipped config
     python benchmarks/throughput.py --algo SAC --steps 3000 --repeats 3
     python benchmarks/throughput.py --profile prof.out            # cProfile of the timed phase
+    python benchmarks/throughput.py --override 'level_params_list[1].algo_kwargs.grad_steps_per_env_step=0.5'
 
-Protocol: one torch thread; the shipped ``data/<env>/<algo>/graph_params.json`` unchanged except that
-``learning_starts`` is set to the end of a warm-up of ``--warmup`` env steps (acting and storing only, so the
+Protocol: one torch thread; the shipped ``data/<env>/<algo>/graph_params.json`` (with any ``--override``) except
+that ``learning_starts`` is set to the end of a warm-up of ``--warmup`` env steps (acting and storing only, so the
 replay buffers hold enough for a batch). Then ``--steps`` timed env steps of the full training loop: act,
-``env.step``, ``observe``, and ``graph.learn`` after each episode (the shipped 0.5 gradient steps per env step
-per level; levels due together share one batched update). The figure is the median over ``--repeats`` timed
+``env.step``, ``observe``, and ``graph.learn`` after each episode (each level's ``grad_steps_per_env_step``;
+levels due together share one batched update). The figure is the median over ``--repeats`` timed
 phases (wall clock); target >= 500 steps/s on the 2-core dev machine (the original research code: 44-56).
 ``env_steps_per_cpu_s`` divides by the process's CPU time instead: on a shared machine it shows what the
 loop would do on a core of its own.
@@ -33,7 +34,7 @@ import gymnasium as gym  # noqa: E402
 import torch  # noqa: E402
 
 import envs  # noqa: E402,F401
-from graph_rl.config import from_dict  # noqa: E402
+from graph_rl.config import ConfigError, resolve  # noqa: E402
 from graph_rl.config.graph_params import GraphParams  # noqa: E402
 from graph_rl.graph import Graph, build_graph  # noqa: E402
 from graph_rl.rng import RngRegistry  # noqa: E402
@@ -79,13 +80,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", default=None, help="write a cProfile of the timed phases here")
+    parser.add_argument("--override", nargs="*", default=[], help="graph_params overrides, KEY=VALUE")
     args = parser.parse_args()
 
     torch.set_num_threads(1)
     raw = json.loads((ROOT / "data" / args.env / args.algo / "graph_params.json").read_text())
     for level in raw["level_params_list"]:
         level["algo_kwargs"]["learning_starts"] = args.warmup
-    params = from_dict(GraphParams, raw)
+    try:
+        params = resolve(GraphParams, raw, args.override)
+    except (ConfigError, ValueError) as err:
+        parser.error(f"--override: {err}")
     env = gym.make(f"{args.env}-v1")
     n_total = args.warmup + args.steps * args.repeats
     graph = build_graph(args.algo, env, params, RngRegistry(args.seed), n_steps=n_total)
@@ -110,7 +115,7 @@ def main() -> None:
         profiler.dump_stats(args.profile)
     median = statistics.median(rates)
     print(json.dumps({
-        "env": args.env, "algo": args.algo, "levels": len(graph.nodes),
+        "env": args.env, "algo": args.algo, "overrides": args.override, "levels": len(graph.nodes),
         "batch_sizes": [lv.algo_kwargs.batch_size for lv in params.level_params_list],
         "grad_steps_per_env_step": [lv.algo_kwargs.grad_steps_per_env_step for lv in params.level_params_list],
         "torch_threads": torch.get_num_threads(), "timed_steps": args.steps, "repeats": args.repeats,

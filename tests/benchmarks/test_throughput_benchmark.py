@@ -1,0 +1,30 @@
+"""benchmarks/throughput.py measures the config it reports, overrides included, and rejects bad overrides."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "throughput.py"
+SHORT = ["--steps", "100", "--warmup", "600", "--repeats", "1"]
+
+
+def test_override_changes_the_measured_config() -> None:
+    key = "level_params_list[1].algo_kwargs.grad_steps_per_env_step"
+    proc = subprocess.run([sys.executable, str(SCRIPT), *SHORT, "--override", f"{key}=0.25"],
+                          capture_output=True, text=True, timeout=300, check=True)
+    report = json.loads(proc.stdout)
+    assert report["overrides"] == [f"{key}=0.25"]
+    assert report["grad_steps_per_env_step"][1] == 0.25
+    assert report["env_steps_per_s"] > 0
+
+
+def test_unknown_override_is_a_one_line_error() -> None:
+    proc = subprocess.run([sys.executable, str(SCRIPT), *SHORT, "--override", "level_params_list[1].nope=1"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "--override" in proc.stderr and "nope" in proc.stderr

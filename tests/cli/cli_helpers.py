@@ -23,9 +23,10 @@ TINY = [
     "--env", "EasyPlatforms", "--algo", "HiTS", "--seed", "3", "--no-progress",
     "--run_params", "n_steps=900", "test_frequency=2", "n_test_episodes=1", "model_save_frequency=450",
     "--graph_params", "level_params_list[0].algo_kwargs.learning_starts=200",
-    "level_params_list[1].algo_kwargs.learning_starts=200",
+    "level_params_list[1].algo_kwargs.learning_starts=200", "level_params_list[1].subtask_spec_params.max_n_actions=10",
 ]
-"""A HiTS run of about 900 env steps that learns after 200 steps, tests every 2 episodes, checkpoints twice."""
+"""A HiTS run of about 900 env steps that learns after 200 steps, tests every 2 episodes, checkpoints twice
+(a budget of 10 subgoals keeps its episodes short enough for several to end within the run)."""
 
 
 def run_script(

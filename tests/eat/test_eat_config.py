@@ -12,10 +12,10 @@ import envs  # noqa: F401 - registers the Platforms environments
 from graph_rl.config import ConfigError, from_dict, resolve
 from graph_rl.config.graph_params import GraphParams
 from graph_rl.graph import build_graph
-from graph_rl.nodes.termination import ChangingQ, ChangingTarget
+from graph_rl.nodes.termination import ChangingQ, ChangingQGap, ChangingTarget
 from graph_rl.rng import RngRegistry
 from graph_rl.subtasks import DiscountedEnvGoalSubtask, EnvGoalSubtask
-from tests.eat.test_eat_runs import DATA
+from tests.eat.test_eat_runs import DATA, EASY_EAT_REFERENCE
 
 
 def shipped(env: str = "EasyPlatforms", algo: str = "EAT") -> dict[str, Any]:
@@ -52,18 +52,26 @@ def build(*overrides: str, env: str = "EasyPlatforms") -> Any:
 
 
 def test_shipped_configs_build_changing_q_over_a_time_discounted_top() -> None:
-    for env, gamma, c, warmup in (("NoisyPlatforms", 0.997, 60.0, 50_000), ("EasyPlatforms", 0.99, 50.0, 20_000)):
-        graph = build(env=env)
+    noisy, easy = build(env="NoisyPlatforms"), build(*EASY_EAT_REFERENCE)
+    for graph, gamma, c, warmup in ((noisy, 0.997, 60.0, 50_000), (easy, 0.99, 50.0, 20_000)):
         root, leaf = graph.nodes
         assert (root.name, leaf.name) == ("hac_1", "hits_0")      # HiTS's names: same streams, same metric keys
-        assert isinstance(root.interruption_hook, ChangingQ) and root.interruption_hook.warmup_steps == warmup
+        assert type(root.interruption_hook) is ChangingQ and root.interruption_hook.warmup_steps == warmup
+        assert root.interruption_hook.multiplier == 1.0 and not root.interruption_hook.protect_tests
         assert isinstance(root.subtask, DiscountedEnvGoalSubtask) and root.subtask.reward_normalization == c
         assert root.env_reward_discount == gamma and root.algorithm.time_discounted
         assert root.subtask.max_n_actions == 1000 and leaf.subtask.time.delta_t_max == 50
 
 
+def test_easyplatforms_ships_the_tuned_termination_and_discount() -> None:
+    root = build().nodes[0]
+    hook = root.interruption_hook
+    assert type(hook) is ChangingQGap and hook.multiplier == 3.0 and hook.protect_tests
+    assert root.env_reward_discount == 0.997 and root.algorithm.intra.samples == 4 and root.trace_actions
+
+
 def test_never_and_the_dummy_ablation() -> None:
-    hits_like = build("eat.strategy=never", "eat.time_discounted=false").nodes[0]
+    hits_like = build("eat.strategy=never", "eat.time_discounted=false", "eat.intra_action_samples=0").nodes[0]
     assert hits_like.interruption_hook is None and type(hits_like.subtask) is EnvGoalSubtask
     assert hits_like.env_reward_discount == 1.0 and not hits_like.algorithm.time_discounted
     dummy = build("eat.strategy=never").nodes[0]                    # EAT's objective without termination
@@ -85,4 +93,4 @@ def test_q_statistics_are_part_of_the_graph_state() -> None:
 
 def test_protect_subgoal_tests_reaches_the_policy() -> None:
     assert build("eat.protect_subgoal_tests=true").nodes[0].interruption_hook.protect_tests
-    assert not build().nodes[0].interruption_hook.protect_tests
+    assert not build("eat.protect_subgoal_tests=false").nodes[0].interruption_hook.protect_tests

@@ -6,6 +6,9 @@
     python benchmarks/learning.py --env NoisyPlatforms --algo EAT --steps 1000000 --jobs 3   # compare with --algo HiTS
     python benchmarks/learning.py --env NoisyPlatforms --algo HiTS --steps 1000000 --max-runtime 3600
 
+``--checkpoint-dir DIR`` keeps each seed's final state as a checkpoint in ``DIR/seed-N`` (the run's whole state,
+loadable by ``scripts/run/evaluate.py`` and ``benchmarks/eat_mechanism.py``), so a long run's agent can be examined.
+
 A long run can be cut short without losing it: ``--max-runtime`` (seconds per seed), Ctrl-C, or SIGTERM to a seed's
 process stops that seed at the end of its episode, and the report still has its curve so far, with ``stop_reason``
 saying why. SIGTERM to the benchmark itself stops every seed that way (with ``--jobs`` > 1, seeds not yet started
@@ -82,19 +85,22 @@ class _CurveSink:
 
 
 def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: int, test_episodes: int,
-             threshold: float, overrides: list[str], max_runtime: float | None = None) -> dict[str, Any]:
-    """One training run; returns its curve and summary."""
+             threshold: float, overrides: list[str], max_runtime: float | None = None,
+             checkpoint_dir: str | None = None) -> dict[str, Any]:
+    """One training run; returns its curve and summary (and saves its final state under ``checkpoint_dir``)."""
     import gymnasium as gym
     import torch
 
     import envs  # noqa: F401
     from graph_rl.config import resolve
     from graph_rl.config.graph_params import GraphParams
-    from graph_rl.config.run_params import RunParams
+    from graph_rl.checkpoint import save_checkpoint
+    from graph_rl.config.run_params import RunParams, WandbParams
     from graph_rl.graph import build_graph
     from graph_rl.logging import Logger
     from graph_rl.rng import RngRegistry
     from graph_rl.session import Session
+    from graph_rl.session.setup import RunConfig
 
     torch.set_num_threads(1)
     raw = json.loads((ROOT / "data" / env_name / algo / "graph_params.json").read_text())
@@ -106,6 +112,11 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
     graph = build_graph(algo, train_env, params, rng, n_steps=n_steps)
     sink = _CurveSink(f"{algo} {env_name} seed {seed}")
     session = Session(graph, train_env=train_env, test_env=test_env, params=run, rng=rng, logger=Logger([sink]))
+    if checkpoint_dir is not None:
+        config = RunConfig(env=env_name, algo=algo, run=run, graph=params, wandb=WandbParams(), device="cpu",
+                           graph_n_steps=n_steps).to_dict()
+        root = Path(checkpoint_dir) / f"seed-{seed}"
+        session.checkpoint_fn = lambda step, state: save_checkpoint(root, step, state, config)
 
     def stop(signum: int, frame: Any) -> None:
         session.request_stop(signal.Signals(signum).name)
@@ -186,12 +197,13 @@ def main() -> None:
     parser.add_argument("--override", nargs="*", default=[], help="graph_params overrides, KEY=VALUE")
     parser.add_argument("--max-runtime", type=float, default=None, help="wall seconds per seed, then report what it has")
     parser.add_argument("--out", default=None, help="also write the JSON here")
+    parser.add_argument("--checkpoint-dir", default=None, help="save each seed's final state in DIR/seed-N")
     args = parser.parse_args()
     _check_args(parser, args)
 
     seeds = args.seed_list if args.seed_list else list(range(1, args.seeds + 1))
     jobs = [(args.env, args.algo, s, args.steps, args.test_frequency, args.test_episodes, args.threshold, args.override,
-             args.max_runtime) for s in seeds]
+             args.max_runtime, args.checkpoint_dir) for s in seeds]
     start = time.monotonic()
     if args.jobs > 1:
         ctx = mp.get_context("spawn")

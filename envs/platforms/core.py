@@ -175,6 +175,11 @@ class PlatformsEnv(gym.Env):
             self.render()
         return obs, 0.0 if success else -1.0, success, truncated, {"is_success": success}
 
+    @property
+    def frozen_platforms(self) -> tuple[bool, bool]:
+        """Whether (platform0 or platform2, platform1) is frozen now: the events EAT's terminations should follow."""
+        return (self._freeze0 is not None and self._freeze0.frozen, self._trigger1.frozen)
+
     def compute_reward(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> np.ndarray | float:
         """0 where ||achieved - desired|| <= 0.05 else -1, over the last axis (scalar in, scalar out)."""
         d = np.asarray(achieved_goal, dtype=np.float64) - np.asarray(desired_goal, dtype=np.float64)
@@ -273,7 +278,7 @@ class PlatformsEnv(gym.Env):
         return {
             "ball": (w.x, w.y, w.angle, w.vx, w.vy),
             "platforms": [tuple(self._platform_obs[4 * i : 4 * i + 2]) for i in range(3)],
-            "platform0_frozen": self._freeze0 is not None and self._freeze0.frozen,
+            "platform0_frozen": self.frozen_platforms[0],
             "platform1_state": "frozen" if trigger.frozen else ("active" if trigger.active else "idle"),
             "trigger_active": trigger.active,
             "goal": self._goal,

@@ -45,6 +45,7 @@ class EvalResult:
     mean_length: float
     returns: list[float] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
+    successes: list[bool] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +55,7 @@ class EvalResult:
             "mean_length": self.mean_length,
             "returns": self.returns,
             "lengths": self.lengths,
+            "successes": self.successes,
         }
 
 
@@ -119,4 +121,5 @@ def evaluate(
         mean_length=float(np.mean(lengths)),
         returns=returns,
         lengths=lengths,
+        successes=successes,
     )

@@ -1,0 +1,178 @@
+"""Mechanism check of a trained EAT agent: do its terminations follow the platform freezes they are meant for?
+
+    python benchmarks/learning.py --env NoisyPlatforms --algo EAT --steps 1000000 --checkpoint-dir ckpt
+    python benchmarks/eat_mechanism.py ckpt/seed-1 --episodes 50
+
+The expectation (``eat_reference.md``, section 3 item 12): on NoisyPlatforms, terminations cluster within about 10
+env steps after a freeze onset, and on the same task without freezes the agent terminates less.
+
+The agent runs deterministic test episodes (as in ``scripts/run/evaluate.py``) twice: on its own env and on the
+same env with freezes off. Every env step at which the top level's termination policy is consulted is a *check*;
+a check *fires* when it ends the running subgoal. A check is *in a window* when it lies 0 to ``--window`` steps after
+a freeze onset (a platform frozen now that was not at the previous step). Printed JSON, per env: success rate,
+terminations per episode, firing rate per check; with freezes also the firing rate in and out of windows and its
+ratio (uniform timing gives 1), and the share of terminations in windows next to the share of checks there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+class _CheckRecorder:
+    """Wraps the top node's interruption hook: records (episode step, fired) of every check."""
+
+    def __init__(self, hook: Any) -> None:
+        self.hook = hook
+        self.checks: list[tuple[int, bool]] = []
+
+    def __call__(self, node: Any, env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool) -> bool:
+        fired = bool(self.hook(node, env_obs, ep_step=ep_step, total_step=total_step, testing=testing))
+        self.checks.append((ep_step, fired))
+        return fired
+
+
+def onsets(frozen: np.ndarray) -> np.ndarray:
+    """Episode steps at which some platform is frozen and was not one step earlier; ``frozen`` is (steps, platforms)
+    with row t the state the agent acted on at step t."""
+    previous = np.vstack([np.zeros((1, frozen.shape[1]), bool), frozen[:-1]])
+    return np.flatnonzero((frozen & ~previous).any(axis=1))
+
+
+def window_counts(starts: np.ndarray, checks: list[tuple[int, bool]], window: int) -> dict[str, int]:
+    """Checks and firings of one episode, in and out of the windows [onset, onset + window]."""
+    counts = {"checks_in": 0, "fired_in": 0, "checks_out": 0, "fired_out": 0}
+    for step, fired in checks:
+        inside = bool(np.any((starts <= step) & (step <= starts + window)))
+        side = "in" if inside else "out"
+        counts[f"checks_{side}"] += 1
+        counts[f"fired_{side}"] += fired
+    return counts
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def summarise(episodes: list[dict[str, Any]], window: int) -> dict[str, Any]:
+    """Totals over episodes, each ``{"success", "frozen", "checks"}``."""
+    n = len(episodes)
+    totals = {"checks_in": 0, "fired_in": 0, "checks_out": 0, "fired_out": 0}
+    n_onsets = 0
+    for ep in episodes:
+        starts = onsets(ep["frozen"])
+        n_onsets += len(starts)
+        for key, value in window_counts(starts, ep["checks"], window).items():
+            totals[key] += value
+    checks = totals["checks_in"] + totals["checks_out"]
+    fired = totals["fired_in"] + totals["fired_out"]
+    out: dict[str, Any] = {
+        "episodes": n,
+        "success_rate": round(sum(ep["success"] for ep in episodes) / n, 4),
+        "freeze_onsets_per_episode": round(n_onsets / n, 3),
+        "terminations_per_episode": round(fired / n, 3),
+        "checks": checks,
+        "terminations": fired,
+        "termination_rate_per_check": _ratio(fired, checks),
+    }
+    if n_onsets:
+        p_in, p_out = _ratio(totals["fired_in"], totals["checks_in"]), _ratio(totals["fired_out"], totals["checks_out"])
+        out.update({
+            **totals,
+            "termination_rate_in_windows": p_in,
+            "termination_rate_out_of_windows": p_out,
+            "rate_ratio_in_vs_out": _ratio(p_in or 0.0, p_out) if p_in is not None else None,
+            "share_of_terminations_in_windows": _ratio(totals["fired_in"], fired),
+            "share_of_checks_in_windows": _ratio(totals["checks_in"], checks),
+        })
+    return out
+
+
+def run_episodes(agent: Any, recorder: _CheckRecorder, n_episodes: int, seed: int) -> list[dict[str, Any]]:
+    """Deterministic test episodes; per episode its success, freeze states and checks."""
+    from graph_rl.session.evaluate import evaluate
+
+    platforms = agent.env.unwrapped
+    episodes: list[dict[str, Any]] = []
+    frozen: list[tuple[bool, bool]] = []
+
+    def on_act() -> None:
+        frozen.append(platforms.frozen_platforms)
+
+    def on_episode_end() -> None:
+        episodes.append({"frozen": np.array(frozen, bool).reshape(-1, 2), "checks": list(recorder.checks)})
+        frozen.clear()
+        recorder.checks.clear()
+
+    recorder.checks.clear()
+    result = evaluate(agent, n_episodes=n_episodes, seed=seed, on_act=on_act, on_episode_end=on_episode_end)
+    for ep, success in zip(episodes, result.successes):
+        ep["success"] = success
+    return episodes
+
+
+def _fail(message: str) -> int:
+    print(f"eat_mechanism.py: error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("source", type=Path, metavar="CHECKPOINT_OR_RUNDIR")
+    parser.add_argument("--episodes", type=int, default=50)
+    parser.add_argument("--window", type=int, default=10, help="env steps after a freeze onset (default 10)")
+    parser.add_argument("--seed", type=int, help="seed of the evaluation env stream (default: the run's seed)")
+    parser.add_argument("--out", default=None, help="also write the JSON here")
+    args = parser.parse_args(argv)
+    if args.episodes < 1 or args.window < 0:
+        return _fail(f"--episodes {args.episodes} --window {args.window}: need episodes >= 1 and window >= 0")
+
+    import envs  # noqa: F401 - registers the Platforms environments
+    from graph_rl.checkpoint import CheckpointError
+    from graph_rl.config import ConfigError
+    from graph_rl.session.evaluate import load_agent
+    from graph_rl.session.run import make_env
+
+    try:
+        agent = load_agent(args.source)
+    except (CheckpointError, ConfigError) as err:
+        return _fail(str(err))
+    top = agent.graph.root
+    if agent.config.algo != "EAT" or top.interruption_hook is None:
+        return _fail(f"{args.source}: not an EAT agent (algo {agent.config.algo})")
+    if not hasattr(agent.env.unwrapped, "frozen_platforms"):
+        return _fail(f"{args.source}: env {agent.config.run.env} is not a Platforms env")
+    recorder = _CheckRecorder(top.interruption_hook)
+    top.interruption_hook = recorder
+    seed = agent.config.seed if args.seed is None else args.seed
+    calm = dataclasses.replace(agent, env=make_env(agent.config.run, use_freeze=False))
+    report = {
+        "checkpoint": str(agent.checkpoint.path),
+        "step": agent.checkpoint.step,
+        "env": agent.config.run.env,
+        "strategy": agent.config.graph.eat.strategy if agent.config.graph.eat is not None else None,
+        "seed": seed,
+        "window": args.window,
+        "with_freezes": summarise(run_episodes(agent, recorder, args.episodes, seed), args.window),
+        "without_freezes": summarise(run_episodes(calm, recorder, args.episodes, seed), args.window),
+    }
+    text = json.dumps(report, indent=1)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -92,9 +92,9 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
     import torch
 
     import envs  # noqa: F401
+    from graph_rl.checkpoint import save_checkpoint
     from graph_rl.config import resolve
     from graph_rl.config.graph_params import GraphParams
-    from graph_rl.checkpoint import save_checkpoint
     from graph_rl.config.run_params import RunParams, WandbParams
     from graph_rl.graph import build_graph
     from graph_rl.logging import Logger

@@ -12,6 +12,10 @@ a check *fires* when it ends the running subgoal. A check is *in a window* when 
 a freeze onset (a platform frozen now that was not at the previous step). Printed JSON, per env: success rate,
 terminations per episode, firing rate per check; with freezes also the firing rate in and out of windows and its
 ratio (uniform timing gives 1), and the share of terminations in windows next to the share of checks there.
+
+A third pass, ``with_freezes_termination_suppressed``, replays the with-freezes episodes (same env seed) with the
+policy still consulted but never allowed to end a subgoal: its success rate next to ``with_freezes``'s says whether
+terminating helps this agent at all (the reference's "dummy" ablation, at test time on the same weights).
 """
 
 from __future__ import annotations
@@ -31,14 +35,19 @@ sys.path.insert(0, str(ROOT))
 
 
 class _CheckRecorder:
-    """Wraps the top node's interruption hook: records (episode step, fired) of every check."""
+    """Wraps the top node's interruption hook: records (episode step, fired) of every check.
+
+    With ``suppress`` set the hook is still consulted (its statistics move as usual) but never ends a subgoal.
+    """
 
     def __init__(self, hook: Any) -> None:
         self.hook = hook
+        self.suppress = False
         self.checks: list[tuple[int, bool]] = []
 
     def __call__(self, node: Any, env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool) -> bool:
         fired = bool(self.hook(node, env_obs, ep_step=ep_step, total_step=total_step, testing=testing))
+        fired = fired and not self.suppress
         self.checks.append((ep_step, fired))
         return fired
 
@@ -167,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         "with_freezes": summarise(run_episodes(agent, recorder, args.episodes, seed), args.window),
         "without_freezes": summarise(run_episodes(calm, recorder, args.episodes, seed), args.window),
     }
+    recorder.suppress = True
+    report["with_freezes_termination_suppressed"] = summarise(
+        run_episodes(agent, recorder, args.episodes, seed), args.window)
     text = json.dumps(report, indent=1)
     if args.out:
         Path(args.out).write_text(text + "\n")

@@ -86,6 +86,9 @@ def test_a_saved_eat_agent_is_checked_with_and_without_freezes(eat_checkpoint: P
     assert noisy["fired_in"] + noisy["fired_out"] == noisy["terminations"]
     for side in (noisy, calm):  # random termination: p = 0.2 per decision, wherever the freezes are
         assert 0.1 < side["termination_rate_per_check"] < 0.25
+    suppressed = report["with_freezes_termination_suppressed"]
+    assert suppressed["episodes"] == 2 and suppressed["terminations"] == 0 and suppressed["freeze_onsets_per_episode"] > 0
+    assert suppressed["checks"] == 2 * 500  # never interrupted: one check per env step of two full-length episodes
 
 
 def test_bad_sources_are_one_line_errors(tmp_path: Path) -> None:

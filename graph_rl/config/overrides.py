@@ -23,7 +23,7 @@ _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_\-]*)|\[(\d+)\]")
 def parse_path(path: str) -> list[str | int]:
     """``a.b[0].c`` → ``['a', 'b', 0, 'c']``; raises ConfigError on malformed paths."""
     parts: list[str | int] = []
-    for i, segment in enumerate(path.split(".")):
+    for segment in path.split("."):
         pos = 0
         if not segment:
             raise ConfigError(f"override path '{path}': empty component")

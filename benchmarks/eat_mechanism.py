@@ -13,8 +13,9 @@ a freeze onset (a platform frozen now that was not at the previous step). Printe
 terminations per episode, firing rate per check; with freezes also the firing rate in and out of windows and its
 ratio (uniform timing gives 1), and the share of terminations in windows next to the share of checks there.
 
-A third pass, ``with_freezes_termination_suppressed``, replays the with-freezes episodes (same env seed) with the
-policy still consulted but never allowed to end a subgoal: its success rate next to ``with_freezes``'s says whether
+A third pass, ``with_freezes_termination_suppressed``, runs the with-freezes test from the same env seed with the
+policy still consulted but never allowed to end a subgoal (the freezes need not fall as before: they share the env's
+stream with platform1's, which depend on the ball): its success rate next to ``with_freezes``'s says whether
 terminating helps this agent at all (the reference's "dummy" ablation, at test time on the same weights).
 """
 

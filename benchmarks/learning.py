@@ -8,6 +8,11 @@
 
 ``--checkpoint-dir DIR`` keeps each seed's final state as a checkpoint in ``DIR/seed-N`` (the run's whole state,
 loadable by ``scripts/run/evaluate.py`` and ``benchmarks/eat_mechanism.py``), so a long run's agent can be examined.
+With ``--resume`` as well, a seed whose ``DIR/seed-N`` holds a checkpoint of the same benchmark (env, algo, seed,
+steps, test settings, overrides) continues from it exactly as if never stopped, with its curve so far (kept in the
+checkpoint), and only its newest checkpoint is kept. So a run longer than one sitting is done in pieces: run the same
+command with ``--max-runtime`` and ``--resume`` until every seed reports ``stop_reason`` ``n_steps``. Without
+``--resume`` a seed directory that already holds a checkpoint is an error, so an earlier run is never mixed in.
 
 A long run can be cut short without losing it: ``--max-runtime`` (seconds per seed), Ctrl-C, or SIGTERM to a seed's
 process stops that seed at the end of its episode, and the report still has its curve so far, with ``stop_reason``
@@ -59,6 +64,16 @@ class _CurveSink:
         self._sums: dict[str, float] = {}
         self._counts: dict[str, int] = {}
 
+    def state_dict(self) -> dict[str, Any]:
+        """What a resumed seed needs to report as if never stopped (its wall clock continues too)."""
+        return {"tests": self.tests, "train_episodes": self.train_episodes, "sums": self._sums,
+                "counts": self._counts, "wall_s": time.monotonic() - self.start}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.tests, self.train_episodes = list(state["tests"]), state["train_episodes"]
+        self._sums, self._counts = dict(state["sums"]), dict(state["counts"])
+        self.start = time.monotonic() - state["wall_s"]
+
     def write(self, split: str, step: int, metrics: Mapping[str, Any]) -> None:
         if split != "test":
             self.train_episodes += split == "train"
@@ -86,37 +101,41 @@ class _CurveSink:
 
 def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: int, test_episodes: int,
              threshold: float, overrides: list[str], max_runtime: float | None = None,
-             checkpoint_dir: str | None = None) -> dict[str, Any]:
-    """One training run; returns its curve and summary (and saves its final state under ``checkpoint_dir``)."""
+             checkpoint_dir: str | None = None, resume: bool = False) -> dict[str, Any]:
+    """One training run (continued from its checkpoint with ``resume``); returns its curve and summary, and saves
+    its final state under ``checkpoint_dir``."""
     import gymnasium as gym
     import torch
 
     import envs  # noqa: F401
-    from graph_rl.checkpoint import save_checkpoint
-    from graph_rl.config import resolve
-    from graph_rl.config.graph_params import GraphParams
-    from graph_rl.config.run_params import RunParams, WandbParams
+    from graph_rl.checkpoint import load_checkpoint, remove_checkpoints, save_checkpoint
     from graph_rl.graph import build_graph
     from graph_rl.logging import Logger
     from graph_rl.rng import RngRegistry
     from graph_rl.session import Session
-    from graph_rl.session.setup import RunConfig
 
     torch.set_num_threads(1)
-    raw = json.loads((ROOT / "data" / env_name / algo / "graph_params.json").read_text())
-    params = resolve(GraphParams, raw, overrides)
-    run = RunParams(env=f"{env_name}-v1", n_steps=n_steps, test_frequency=test_frequency,
-                    n_test_episodes=test_episodes, success_reward=0.0, seed=seed, max_runtime=max_runtime)
+    params, run, config = _run_config(env_name, algo, seed, n_steps, test_frequency, test_episodes, overrides,
+                                      max_runtime)
     rng = RngRegistry(seed)
     train_env, test_env = gym.make(run.env), gym.make(run.env)
     graph = build_graph(algo, train_env, params, rng, n_steps=n_steps)
     sink = _CurveSink(f"{algo} {env_name} seed {seed}")
     session = Session(graph, train_env=train_env, test_env=test_env, params=run, rng=rng, logger=Logger([sink]))
     if checkpoint_dir is not None:
-        config = RunConfig(env=env_name, algo=algo, run=run, graph=params, wandb=WandbParams(), device="cpu",
-                           graph_n_steps=n_steps).to_dict()
         root = Path(checkpoint_dir) / f"seed-{seed}"
-        session.checkpoint_fn = lambda step, state: save_checkpoint(root, step, state, config)
+        if resume and (root / "latest").is_file():
+            state = load_checkpoint(root).state
+            session.load_state_dict(state)
+            sink.load_state_dict(state["benchmark_curve"])
+
+        def checkpoint(step: int, state: dict[str, Any]) -> Path:
+            saved = save_checkpoint(root, step, {**state, "benchmark_curve": sink.state_dict()}, config)
+            remove_checkpoints(root, keep_last=1)
+            return saved
+
+        session.checkpoint_fn = checkpoint
+    start_step = session.counters.total_step
 
     def stop(signum: int, frame: Any) -> None:
         session.request_stop(signal.Signals(signum).name)
@@ -143,11 +162,69 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
         "min_after_threshold": min(after) if after else None,
         "total_steps": result.total_step,
         "train_episodes": result.train_episodes,
-        "wall_s": round(result.wall_s, 1),
-        "env_steps_per_s": round(result.total_step / max(result.wall_s, 1e-9), 1),
+        "wall_s": round(time.monotonic() - sink.start, 1),
+        "env_steps_per_s": round((result.total_step - start_step) / max(result.wall_s, 1e-9), 1),
         "meets_targets": reached is not None and reached["step"] <= TARGET_STEPS and final >= TARGET_SUCCESS,
         "curve": curve,
     }
+
+
+def _run_config(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: int, test_episodes: int,
+                overrides: list[str], max_runtime: float | None) -> tuple[Any, Any, dict[str, Any]]:
+    """(graph params, run params, the config a checkpoint of this seed holds)."""
+    from graph_rl.config import resolve
+    from graph_rl.config.graph_params import GraphParams
+    from graph_rl.config.run_params import RunParams, WandbParams
+    from graph_rl.session.setup import RunConfig
+
+    raw = json.loads((ROOT / "data" / env_name / algo / "graph_params.json").read_text())
+    params = resolve(GraphParams, raw, overrides)
+    run = RunParams(env=f"{env_name}-v1", n_steps=n_steps, test_frequency=test_frequency,
+                    n_test_episodes=test_episodes, success_reward=0.0, seed=seed, max_runtime=max_runtime)
+    config = RunConfig(env=env_name, algo=algo, run=run, graph=params, wandb=WandbParams(), device="cpu",
+                       graph_n_steps=n_steps).to_dict()
+    return params, run, config
+
+
+_SAME_RUN = ("env", "algo", "seed", "run_params", "graph_params", "graph_n_steps")
+"""The config entries a resumed seed must share with its checkpoint (``run_params.max_runtime`` excepted)."""
+
+
+def _resume_mismatch(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> str | None:
+    """The first config entry (dotted) in which a checkpoint differs from the seed it would resume, else None."""
+    for key in _SAME_RUN:
+        old, new = saved.get(key), wanted[key]
+        if key == "run_params" and isinstance(old, dict):
+            old, new = {**old, "max_runtime": None}, {**new, "max_runtime": None}
+        if isinstance(old, dict) and isinstance(new, dict):
+            diff = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+            if diff:
+                return f"{key}.{diff[0]}"
+        elif old != new:
+            return key
+    return None
+
+
+def _check_checkpoint_dirs(parser: argparse.ArgumentParser, args: argparse.Namespace, seeds: list[int]) -> None:
+    """A fresh seed never writes into an earlier run's directory; a resumed one only continues the same run."""
+    from graph_rl.checkpoint import CheckpointError, load_checkpoint_config
+
+    for seed in seeds:
+        root = Path(args.checkpoint_dir) / f"seed-{seed}"
+        if not (root / "latest").is_file():
+            continue
+        if not args.resume:
+            parser.error(f"--checkpoint-dir: {root} already holds a run; add --resume to continue it, or choose "
+                         "another directory")
+        try:
+            saved = load_checkpoint_config(root)
+        except CheckpointError as err:
+            parser.error(f"--resume: {err}")
+        wanted = json.loads(json.dumps(_run_config(args.env, args.algo, seed, args.steps, args.test_frequency,
+                                                   args.test_episodes, args.override, args.max_runtime)[2]))
+        where = _resume_mismatch(saved, wanted)
+        if where is not None:
+            parser.error(f"--resume: {root} is another run ({where} differs); choose another --checkpoint-dir")
 
 
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -167,6 +244,8 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
         resolve(GraphParams, json.loads(path.read_text()), args.override)
     except (ConfigError, ValueError) as err:
         parser.error(f"--override: {err}")
+    if args.resume and args.checkpoint_dir is None:
+        parser.error("--resume: needs --checkpoint-dir (where each seed's checkpoint is)")
 
 
 def _run_seed_star(args: tuple) -> dict[str, Any]:
@@ -198,12 +277,15 @@ def main() -> None:
     parser.add_argument("--max-runtime", type=float, default=None, help="wall seconds per seed, then report what it has")
     parser.add_argument("--out", default=None, help="also write the JSON here")
     parser.add_argument("--checkpoint-dir", default=None, help="save each seed's final state in DIR/seed-N")
+    parser.add_argument("--resume", action="store_true", help="continue each seed from its checkpoint in DIR/seed-N")
     args = parser.parse_args()
     _check_args(parser, args)
 
     seeds = args.seed_list if args.seed_list else list(range(1, args.seeds + 1))
+    if args.checkpoint_dir is not None:
+        _check_checkpoint_dirs(parser, args, seeds)
     jobs = [(args.env, args.algo, s, args.steps, args.test_frequency, args.test_episodes, args.threshold, args.override,
-             args.max_runtime, args.checkpoint_dir) for s in seeds]
+             args.max_runtime, args.checkpoint_dir, args.resume) for s in seeds]
     start = time.monotonic()
     if args.jobs > 1:
         ctx = mp.get_context("spawn")

@@ -190,6 +190,11 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def load_checkpoint_config(path: Path) -> dict[str, Any]:
+    """The ``config.json`` of the checkpoint meant by ``path``, without reading its (large) state."""
+    return _read_json(find_checkpoint(Path(path)) / CONFIG_FILE, CONFIG_FILE)
+
+
 def load_checkpoint(path: Path) -> Checkpoint:
     """Load and validate the checkpoint meant by ``path`` (see :func:`find_checkpoint`).
 

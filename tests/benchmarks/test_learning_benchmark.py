@@ -1,4 +1,5 @@
-"""benchmarks/learning.py keeps what a long run has learned when it is cut short (time limit or signal)."""
+"""benchmarks/learning.py keeps what a long run has learned when it is cut short (time limit or signal), and can
+continue it later from its checkpoints."""
 
 from __future__ import annotations
 
@@ -96,6 +97,48 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_resumed_seeds_continue_as_if_never_stopped(tmp_path: Path) -> None:
+    """A run cut by --max-runtime and finished by --resume reports what the uninterrupted run reports (but wall
+    times), and its directory keeps only the final checkpoint."""
+    args = [a if a != "1000000" else "4000" for a in FAST]
+
+    def run(*extra: str) -> dict:
+        proc = subprocess.run([sys.executable, str(SCRIPT), *args, *extra], capture_output=True, text=True,
+                              timeout=300, check=True)
+        (report,) = _report(proc.stdout)["runs"]
+        return report
+
+    whole = run()
+    ckpt = str(tmp_path / "ckpt")
+    first = run("--checkpoint-dir", ckpt, "--max-runtime", "1")
+    assert first["stop_reason"] == "max_runtime" and first["total_steps"] < 4000
+    resumed = run("--checkpoint-dir", ckpt, "--resume")
+    assert resumed["stop_reason"] == "n_steps" and whole["stop_reason"] == "n_steps"
+
+    def same(report: dict) -> dict:
+        return {**report, "wall_s": None, "env_steps_per_s": None, "wall_s_to_threshold": None,
+                "curve": [{**point, "wall_s": None} for point in report["curve"]]}
+
+    assert len(resumed["curve"]) > len(first["curve"]) > 0
+    assert same(resumed) == same(whole)
+    assert sorted(p.name for p in (tmp_path / "ckpt" / "seed-1").iterdir()) == ["latest", f"step-{whole['total_steps']}"]
+    assert run("--checkpoint-dir", ckpt, "--resume")["curve"] == resumed["curve"]  # a finished seed just reports
+
+
+def test_checkpoint_dir_of_another_run_is_refused(tmp_path: Path) -> None:
+    ckpt = str(tmp_path / "ckpt")
+    subprocess.run([sys.executable, str(SCRIPT), *FAST, "--checkpoint-dir", ckpt, "--max-runtime", "1"],
+                   capture_output=True, text=True, timeout=300, check=True)
+    steps = FAST.index("--steps") + 1
+    other = [*FAST[:steps], "2000000", *FAST[steps + 1:]]
+    for args, culprit in (([*FAST, "--checkpoint-dir", ckpt], "add --resume"),
+                          ([*other, "--checkpoint-dir", ckpt, "--resume"], "run_params.n_steps differs"),
+                          ([*FAST, "--resume"], "--resume: needs --checkpoint-dir")):
+        proc = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert culprit in proc.stderr.strip().splitlines()[-1] and "Traceback" not in proc.stderr
 
 
 def test_bad_input_is_one_line_and_exit_2() -> None:

@@ -262,6 +262,20 @@ def _stop_when_set(event: Any, session: Any) -> None:
     session.request_stop("SIGTERM")
 
 
+def _run_all(args: argparse.Namespace, jobs: list[tuple]) -> list[dict[str, Any]]:
+    """Every seed's result, in order (in a pool of processes with ``--jobs`` > 1)."""
+    if args.jobs > 1:
+        ctx = mp.get_context("spawn")
+        stop_all = ctx.Event()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches every worker; each stops and reports
+        signal.signal(signal.SIGTERM, lambda signum, frame: stop_all.set())
+        with ctx.Pool(min(args.jobs, len(jobs)), initializer=_init_worker, initargs=(stop_all,)) as pool:
+            results = pool.map(_run_seed_star, jobs)
+    else:
+        results = [run_seed(*job) for job in jobs]
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="EasyPlatforms")
@@ -286,16 +300,13 @@ def main() -> None:
         _check_checkpoint_dirs(parser, args, seeds)
     jobs = [(args.env, args.algo, s, args.steps, args.test_frequency, args.test_episodes, args.threshold, args.override,
              args.max_runtime, args.checkpoint_dir, args.resume) for s in seeds]
+    from graph_rl.checkpoint import CheckpointError
+
     start = time.monotonic()
-    if args.jobs > 1:
-        ctx = mp.get_context("spawn")
-        stop_all = ctx.Event()
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches every worker; each stops and reports
-        signal.signal(signal.SIGTERM, lambda signum, frame: stop_all.set())
-        with ctx.Pool(min(args.jobs, len(jobs)), initializer=_init_worker, initargs=(stop_all,)) as pool:
-            results = pool.map(_run_seed_star, jobs)
-    else:
-        results = [run_seed(*job) for job in jobs]
+    try:
+        results = _run_all(args, jobs)
+    except CheckpointError as err:  # a resumed seed's state failed its checks (the config was checked above)
+        parser.error(f"--resume: {err}")
     report = {
         "env": args.env, "algo": args.algo, "steps": args.steps, "seeds": seeds,
         "test_frequency": args.test_frequency, "test_episodes": args.test_episodes, "overrides": args.override,

@@ -28,7 +28,15 @@ import numpy as np
 import torch
 
 from graph_rl.learners.buffers import UpdateBuffers
-from graph_rl.learners.networks import SingleRowActor, StackDims, critic_forward
+from graph_rl.learners.networks import (
+    LOG_SIGMA_MAX,
+    LOG_SIGMA_MIN,
+    MU_BOUND,
+    SingleRowActor,
+    StackDims,
+    critic_forward,
+    hidden_forward,
+)
 from graph_rl.learners.stack import STAT_NAMES, SACStack
 from graph_rl.replay.buffer import ReplayBatch
 
@@ -171,6 +179,33 @@ class SACLearner:
         with torch.no_grad():
             x = torch.cat([obs, act], dim=-1).unsqueeze(0)
             return critic_forward(x, self._stack.critic, self._config.force_negative).amin(1).view(-1)
+
+    @property
+    def alpha(self) -> float:
+        """The entropy coefficient now (synchronises)."""
+        return float(self._stack.params[self._stack.layout.params.log_alpha_offset].exp())
+
+    def sample_with_log_prob(
+        self, obs: torch.Tensor, n_samples: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n_samples`` actions per observation from the online actor and their log-probabilities, without grad:
+        obs (B, obs_dim) -> actions (B, n, act_dim), log pi (B, n).
+
+        For diagnostics (the entropy term ``-alpha log pi`` next to Q); the noise comes from ``generator``, so
+        probing a learner never moves its exploration stream. Same clamps and stable ``log(1 - tanh^2)`` as the
+        update.
+        """
+        with torch.no_grad():
+            hidden = hidden_forward(obs.unsqueeze(0), self._stack.actor)[-1][0]
+            head = hidden @ self._stack.actor[-2][0].t() + self._stack.actor[-1][0].view(1, -1)
+            mu = head[:, : self.act_dim].clamp(-MU_BOUND, MU_BOUND).unsqueeze(1)
+            log_sigma = head[:, self.act_dim :].clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX).unsqueeze(1)
+            eps = torch.randn(obs.shape[0], n_samples, self.act_dim, generator=generator, device=obs.device)
+            u = mu + log_sigma.exp() * eps
+            # log N(u; mu, sigma) - log(1 - tanh(u)^2), with log(1 - tanh^2) = 2 (log 2 - u - softplus(-2u)).
+            per_dim = -0.5 * eps**2 - log_sigma - 0.5 * math.log(2 * math.pi) - 2 * (
+                math.log(2.0) - u - torch.nn.functional.softplus(-2 * u))
+            return torch.tanh(u), per_dim.sum(-1)
 
     def update(self, batch: ReplayBatch) -> None:
         """One gradient step on ``batch`` (critics, actor, alpha if auto, Polyak); never synchronises."""

@@ -330,3 +330,24 @@ def test_policy_averaging_state_round_trip_and_mismatch() -> None:
         make_learner().load_state_dict(learner.state_dict())
     with pytest.raises(ValueError, match="policy_averaging"):
         make_learner(policy_averaging=0.0)
+
+
+def test_sample_with_log_prob_matches_torch_distributions_and_leaves_exploration_alone() -> None:
+    learner = make_learner(4, 3, alpha=0.7)
+    obs = torch.randn(6, 4, generator=torch.Generator().manual_seed(3)) * 3
+    explore_before = learner._explore.get_state()
+    actions, logp = learner.sample_with_log_prob(obs, 5, torch.Generator().manual_seed(9))
+    assert actions.shape == (6, 5, 3) and logp.shape == (6, 5) and not logp.requires_grad
+    assert torch.equal(learner._explore.get_state(), explore_before)
+    again, logp_again = learner.sample_with_log_prob(obs, 5, torch.Generator().manual_seed(9))
+    assert torch.equal(again, actions) and torch.equal(logp_again, logp)
+    # Reference: the same noise through torch.distributions, from the actor's clamped head.
+    w1, b1, w2, b2, w_head, b_head = (p[0] for p in learner._stack.actor)
+    head = torch.relu(torch.relu(obs @ w1 + b1) @ w2 + b2) @ w_head.t() + b_head.view(1, -1)
+    mu, log_sigma = head[:, :3].clamp(-3, 3).unsqueeze(1), head[:, 3:].clamp(math.log(1e-3), math.log(6)).unsqueeze(1)
+    eps = torch.randn(6, 5, 3, generator=torch.Generator().manual_seed(9))
+    u = mu + log_sigma.exp() * eps
+    expected = (torch.distributions.Normal(mu, log_sigma.exp()).log_prob(u) - torch.log(1 - torch.tanh(u) ** 2)).sum(-1)
+    torch.testing.assert_close(actions, torch.tanh(u))
+    torch.testing.assert_close(logp, expected, rtol=1e-4, atol=1e-4)
+    assert learner.alpha == pytest.approx(0.7)

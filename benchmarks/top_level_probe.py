@@ -1,0 +1,126 @@
+"""Probe a trained agent's top level at the states it decides in: does its critic rank actions, and what dominates Q?
+
+    python benchmarks/learning.py --env NoisyPlatforms --algo HiTS --steps 1000000 --checkpoint-dir ckpt
+    python benchmarks/top_level_probe.py ckpt/seed-1 --episodes 10
+
+Why: on NoisyPlatforms HiTS's low level can reach most of its subgoals while the agent never lands on the goal, so
+the failure is the top level's planning. The agent runs deterministic test episodes (as ``scripts/run/evaluate.py``)
+and every observation its root acts on is kept. At those states, printed as JSON:
+
+- ``q_deterministic``: mean and spread over states of min(Q1, Q2) at the deterministic action;
+- ``q_best_uniform_minus_deterministic``: the best of ``--samples`` uniform actions minus that, averaged over
+  states (negative: the actor sits on a maximum of its critic; positive: the actor lags its critic);
+- ``q_spread_uniform`` / ``q_spread_policy``: the within-state standard deviation of Q over uniform actions and
+  over policy samples (near 0: the critic cannot tell actions apart);
+- ``log_pi`` and ``entropy_term``: the mean log-probability of policy samples and ``-alpha log pi``, the soft
+  value's per-decision entropy part, to compare with the level's per-decision reward (-1 for HiTS);
+- per action dimension, the actor's mean ``|tanh(mu)|`` and the spread of its samples.
+
+Every random number comes from a generator seeded by ``--seed`` (default: the run's seed), never the agent's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+class _ObsRecorder:
+    """Wraps a node's policy: keeps a copy of every observation it is asked to act on."""
+
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
+        self.observations: list[np.ndarray] = []
+
+    def __call__(self, obs: np.ndarray, deterministic: bool) -> tuple[int, np.ndarray]:
+        self.observations.append(np.array(obs, np.float32))
+        return self.policy(obs, deterministic)
+
+
+def probe(learner: Any, obs: torch.Tensor, n_samples: int, generator: torch.Generator) -> dict[str, Any]:
+    """The statistics above for a learner at observations ``obs`` (B, obs_dim)."""
+    n, act_dim = obs.shape[0], learner.act_dim
+    repeated = obs.repeat_interleave(n_samples, 0)
+    deterministic = torch.from_numpy(np.stack([learner.act(o.numpy(), True) for o in obs]))
+    q_det = learner.q_values(obs, deterministic)
+    uniform = torch.rand(n * n_samples, act_dim, generator=generator) * 2 - 1
+    q_uniform = learner.q_values(repeated, uniform).view(n, n_samples)
+    samples, log_pi = learner.sample_with_log_prob(obs, n_samples, generator)
+    q_policy = learner.q_values(repeated, samples.reshape(-1, act_dim)).view(n, n_samples)
+    alpha = learner.alpha
+    return {
+        "states": n,
+        "alpha": round(alpha, 4),
+        "q_deterministic": {"mean": round(float(q_det.mean()), 3), "std_over_states": round(float(q_det.std()), 3)},
+        "q_best_uniform_minus_deterministic": round(float((q_uniform.max(1).values - q_det).mean()), 3),
+        "q_spread_uniform": round(float(q_uniform.std(1).mean()), 3),
+        "q_spread_policy": round(float(q_policy.std(1).mean()), 3),
+        "log_pi": round(float(log_pi.mean()), 3),
+        "entropy_term": round(-alpha * float(log_pi.mean()), 3),
+        "abs_tanh_mu_per_dim": [round(float(x), 3) for x in deterministic.abs().mean(0)],
+        "sample_std_per_dim": [round(float(x), 3) for x in samples.std(1).mean(0)],
+    }
+
+
+def _fail(message: str) -> int:
+    print(f"top_level_probe.py: error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("source", type=Path, metavar="CHECKPOINT_OR_RUNDIR")
+    parser.add_argument("--episodes", type=int, default=10)
+    parser.add_argument("--samples", type=int, default=64, help="uniform actions and policy samples per state")
+    parser.add_argument("--seed", type=int, help="seed of the evaluation env and the probe (default: the run's seed)")
+    parser.add_argument("--out", default=None, help="also write the JSON here")
+    args = parser.parse_args(argv)
+    if args.episodes < 1 or args.samples < 2:
+        return _fail(f"--episodes {args.episodes} --samples {args.samples}: need episodes >= 1 and samples >= 2")
+
+    import envs  # noqa: F401 - registers the Platforms environments
+    from graph_rl.checkpoint import CheckpointError
+    from graph_rl.config import ConfigError
+    from graph_rl.session.evaluate import evaluate, load_agent
+
+    try:
+        agent = load_agent(args.source)
+    except (CheckpointError, ConfigError) as err:
+        return _fail(str(err))
+    root = agent.graph.root
+    if not root.children:
+        return _fail(f"{args.source}: a one-node agent ({agent.config.algo}) has no top level to probe")
+    recorder = _ObsRecorder(root.policy)
+    root.policy = recorder
+    seed = agent.config.seed if args.seed is None else args.seed
+    result = evaluate(agent, n_episodes=args.episodes, seed=seed)
+    obs = torch.from_numpy(np.stack(recorder.observations))
+    report = {
+        "checkpoint": str(agent.checkpoint.path),
+        "step": agent.checkpoint.step,
+        "env": agent.config.run.env,
+        "algo": agent.config.algo,
+        "node": root.name,
+        "episodes": args.episodes,
+        "success_rate": result.success_rate,
+        "mean_length": result.mean_length,
+        **probe(root.algorithm.learner, obs, args.samples, torch.Generator().manual_seed(seed)),
+    }
+    text = json.dumps(report, indent=1)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

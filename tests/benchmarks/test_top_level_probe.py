@@ -1,0 +1,91 @@
+"""benchmarks/top_level_probe.py: the statistics on a hand-made critic, and a real HiTS checkpoint end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import top_level_probe as tlp  # noqa: E402
+
+
+class _BowlLearner:
+    """Q(s, a) = s_0 - 10 |a - best|^2; the actor's deterministic action is ``offset`` away from ``best``."""
+
+    act_dim = 2
+    alpha = 0.5
+
+    def __init__(self, offset: float) -> None:
+        self.best = torch.tensor([0.5, -0.5])
+        self.offset = offset
+
+    def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        assert deterministic
+        return (self.best + self.offset).numpy()
+
+    def q_values(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+        return obs[:, 0] - 10 * ((act - self.best) ** 2).sum(-1)
+
+    def sample_with_log_prob(self, obs: torch.Tensor, n: int, generator: torch.Generator):
+        actions = (self.best + 0.1 * torch.randn(obs.shape[0], n, 2, generator=generator)).clamp(-1, 1)
+        return actions, torch.full((obs.shape[0], n), 1.5)
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.4])
+def test_probe_reads_the_critic_around_the_actor(offset: float) -> None:
+    obs = torch.tensor([[-3.0, 0.0], [-1.0, 0.0], [-2.0, 0.0]])
+    report = tlp.probe(_BowlLearner(offset), obs, 256, torch.Generator().manual_seed(0))
+    assert report["states"] == 3 and report["alpha"] == 0.5
+    assert report["q_deterministic"]["mean"] == pytest.approx(-2.0 - 10 * 2 * offset**2, abs=1e-4)
+    assert report["q_deterministic"]["std_over_states"] == pytest.approx(1.0, abs=1e-4)
+    gap = report["q_best_uniform_minus_deterministic"]
+    if offset == 0.0:  # the actor sits on the critic's maximum: no uniform action beats it
+        assert -0.5 < gap <= 0.0
+    else:  # the actor lags its critic by 10 * 2 * 0.4^2 = 3.2
+        assert 2.5 < gap < 3.2
+    assert report["log_pi"] == 1.5 and report["entropy_term"] == -0.75
+    assert report["q_spread_uniform"] > 5 * report["q_spread_policy"] > 0
+    assert report["abs_tanh_mu_per_dim"] == pytest.approx([abs(0.5 + offset), abs(-0.5 + offset)], abs=1e-3)
+    assert report["sample_std_per_dim"] == pytest.approx([0.1, 0.1], abs=0.02)
+
+
+def _probe_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "top_level_probe.py"), *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def _train(algo: str, directory: Path) -> Path:
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "learning.py"), "--env", "EasyPlatforms", "--algo", algo,
+         "--seed-list", "1", "--steps", "600", "--test-frequency", "1", "--test-episodes", "1",
+         "--checkpoint-dir", str(directory)], capture_output=True, text=True, timeout=300, check=True)
+    return directory / "seed-1"
+
+
+def test_a_saved_hits_agent_is_probed_at_its_top_level_decisions(tmp_path: Path) -> None:
+    out = tmp_path / "probe.json"
+    proc = _probe_cli(str(_train("HiTS", tmp_path)), "--episodes", "2", "--samples", "8", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert json.loads(out.read_text()) == report
+    assert report["algo"] == "HiTS" and report["episodes"] == 2 and report["step"] >= 600
+    # One top-level decision per subgoal: at least one per episode, at most the budget (20) per episode.
+    assert 2 <= report["states"] <= 40
+    assert report["alpha"] == pytest.approx(1.1173, abs=1e-3)
+    assert report["q_deterministic"]["mean"] <= 0.0  # force-negative critic
+    assert len(report["abs_tanh_mu_per_dim"]) == len(report["sample_std_per_dim"]) == 5
+
+
+def test_flat_agents_and_missing_checkpoints_are_one_line_errors(tmp_path: Path) -> None:
+    for source, message in ((tmp_path / "missing", "no such checkpoint"), (_train("SAC", tmp_path), "no top level")):
+        proc = _probe_cli(str(source))
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert proc.stderr.startswith("top_level_probe.py: error:") and message in proc.stderr

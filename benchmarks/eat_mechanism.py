@@ -21,9 +21,7 @@ terminating helps this agent at all (the reference's "dummy" ablation, at test t
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +31,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import agent_cli  # benchmarks/ is on sys.path when run as a script
+
+PROG = "eat_mechanism.py"
 
 
 class _CheckRecorder:
@@ -132,37 +134,23 @@ def run_episodes(agent: Any, recorder: _CheckRecorder, n_episodes: int, seed: in
     return episodes
 
 
-def _fail(message: str) -> int:
-    print(f"eat_mechanism.py: error: {message}", file=sys.stderr)
-    return 2
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("source", type=Path, metavar="CHECKPOINT_OR_RUNDIR")
-    parser.add_argument("--episodes", type=int, default=50)
+    parser = agent_cli.parser(__doc__, episodes=50)
     parser.add_argument("--window", type=int, default=10, help="env steps after a freeze onset (default 10)")
-    parser.add_argument("--seed", type=int, help="seed of the evaluation env stream (default: the run's seed)")
-    parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
     if args.episodes < 1 or args.window < 0:
-        return _fail(f"--episodes {args.episodes} --window {args.window}: need episodes >= 1 and window >= 0")
-
-    import envs  # noqa: F401 - registers the Platforms environments
-    from graph_rl.checkpoint import CheckpointError
-    from graph_rl.config import ConfigError
-    from graph_rl.session.evaluate import load_agent
+        return agent_cli.fail(
+            PROG, f"--episodes {args.episodes} --window {args.window}: need episodes >= 1 and window >= 0")
+    agent = agent_cli.load(PROG, args.source)
+    if agent is None:
+        return 2
     from graph_rl.session.run import make_env
 
-    try:
-        agent = load_agent(args.source)
-    except (CheckpointError, ConfigError) as err:
-        return _fail(str(err))
     top = agent.graph.root
     if agent.config.algo != "EAT" or top.interruption_hook is None:
-        return _fail(f"{args.source}: not an EAT agent (algo {agent.config.algo})")
+        return agent_cli.fail(PROG, f"{args.source}: not an EAT agent (algo {agent.config.algo})")
     if not hasattr(agent.env.unwrapped, "frozen_platforms"):
-        return _fail(f"{args.source}: env {agent.config.run.env} is not a Platforms env")
+        return agent_cli.fail(PROG, f"{args.source}: env {agent.config.run.env} is not a Platforms env")
     recorder = _CheckRecorder(top.interruption_hook)
     top.interruption_hook = recorder
     seed = agent.config.seed if args.seed is None else args.seed
@@ -180,11 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     recorder.suppress = True
     report["with_freezes_termination_suppressed"] = summarise(
         run_episodes(agent, recorder, args.episodes, seed), args.window)
-    text = json.dumps(report, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    print(text)
-    return 0
+    return agent_cli.emit(report, args.out)
 
 
 if __name__ == "__main__":

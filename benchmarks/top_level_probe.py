@@ -21,8 +21,6 @@ Every random number comes from a generator seeded by ``--seed`` (default: the ru
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,10 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import agent_cli  # benchmarks/ is on sys.path when run as a script
+
+PROG = "top_level_probe.py"
 
 
 class _ObsRecorder:
@@ -71,34 +73,21 @@ def probe(learner: Any, obs: torch.Tensor, n_samples: int, generator: torch.Gene
     }
 
 
-def _fail(message: str) -> int:
-    print(f"top_level_probe.py: error: {message}", file=sys.stderr)
-    return 2
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("source", type=Path, metavar="CHECKPOINT_OR_RUNDIR")
-    parser.add_argument("--episodes", type=int, default=10)
+    parser = agent_cli.parser(__doc__, episodes=10)
     parser.add_argument("--samples", type=int, default=64, help="uniform actions and policy samples per state")
-    parser.add_argument("--seed", type=int, help="seed of the evaluation env and the probe (default: the run's seed)")
-    parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
     if args.episodes < 1 or args.samples < 2:
-        return _fail(f"--episodes {args.episodes} --samples {args.samples}: need episodes >= 1 and samples >= 2")
+        return agent_cli.fail(
+            PROG, f"--episodes {args.episodes} --samples {args.samples}: need episodes >= 1 and samples >= 2")
+    agent = agent_cli.load(PROG, args.source)
+    if agent is None:
+        return 2
+    from graph_rl.session.evaluate import evaluate
 
-    import envs  # noqa: F401 - registers the Platforms environments
-    from graph_rl.checkpoint import CheckpointError
-    from graph_rl.config import ConfigError
-    from graph_rl.session.evaluate import evaluate, load_agent
-
-    try:
-        agent = load_agent(args.source)
-    except (CheckpointError, ConfigError) as err:
-        return _fail(str(err))
     root = agent.graph.root
     if not root.children:
-        return _fail(f"{args.source}: a one-node agent ({agent.config.algo}) has no top level to probe")
+        return agent_cli.fail(PROG, f"{args.source}: a one-node agent ({agent.config.algo}) has no top level to probe")
     recorder = _ObsRecorder(root.policy)
     root.policy = recorder
     seed = agent.config.seed if args.seed is None else args.seed
@@ -115,11 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "mean_length": result.mean_length,
         **probe(root.algorithm.learner, obs, args.samples, torch.Generator().manual_seed(seed)),
     }
-    text = json.dumps(report, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    print(text)
-    return 0
+    return agent_cli.emit(report, args.out)
 
 
 if __name__ == "__main__":

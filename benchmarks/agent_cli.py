@@ -30,7 +30,7 @@ def fail(prog: str, message: str) -> int:
 
 
 def load(prog: str, source: Path) -> Any:
-    """The agent at ``source`` (with the Platforms envs registered), or None after a one-line error."""
+    """The agent at ``source`` (with the Platforms envs registered); exits 2 after a one-line error if it is bad."""
     import envs  # noqa: F401 - registers the Platforms environments
     from graph_rl.checkpoint import CheckpointError
     from graph_rl.config import ConfigError
@@ -39,14 +39,17 @@ def load(prog: str, source: Path) -> Any:
     try:
         return load_agent(source)
     except (CheckpointError, ConfigError) as err:
-        fail(prog, str(err))
-        return None
+        raise SystemExit(fail(prog, str(err))) from None
 
 
-def emit(report: dict[str, Any], out: str | None) -> int:
-    """Print ``report`` as JSON (and write it to ``out``); exit status 0."""
+def emit(prog: str, report: dict[str, Any], out: str | None) -> int:
+    """Print ``report`` as JSON, then write it to ``out``; 0, or 2 after a one-line error if ``out`` cannot be
+    written (the printed report is not lost)."""
     text = json.dumps(report, indent=1)
-    if out:
-        Path(out).write_text(text + "\n")
     print(text)
+    if out:
+        try:
+            Path(out).write_text(text + "\n")
+        except OSError as err:
+            return fail(prog, f"--out {out}: {err.strerror or err}")
     return 0

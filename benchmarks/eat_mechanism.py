@@ -142,8 +142,6 @@ def main(argv: list[str] | None = None) -> int:
         return agent_cli.fail(
             PROG, f"--episodes {args.episodes} --window {args.window}: need episodes >= 1 and window >= 0")
     agent = agent_cli.load(PROG, args.source)
-    if agent is None:
-        return 2
     from graph_rl.session.run import make_env
 
     top = agent.graph.root
@@ -168,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     recorder.suppress = True
     report["with_freezes_termination_suppressed"] = summarise(
         run_episodes(agent, recorder, args.episodes, seed), args.window)
-    return agent_cli.emit(report, args.out)
+    return agent_cli.emit(PROG, report, args.out)
 
 
 if __name__ == "__main__":

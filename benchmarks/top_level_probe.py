@@ -81,8 +81,6 @@ def main(argv: list[str] | None = None) -> int:
         return agent_cli.fail(
             PROG, f"--episodes {args.episodes} --samples {args.samples}: need episodes >= 1 and samples >= 2")
     agent = agent_cli.load(PROG, args.source)
-    if agent is None:
-        return 2
     from graph_rl.session.evaluate import evaluate
 
     root = agent.graph.root
@@ -104,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         "mean_length": result.mean_length,
         **probe(root.algorithm.learner, obs, args.samples, torch.Generator().manual_seed(seed)),
     }
-    return agent_cli.emit(report, args.out)
+    return agent_cli.emit(PROG, report, args.out)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from graph_rl.learners.networks import (
     critic_forward,
     hidden_forward,
 )
-from graph_rl.learners.stack import STAT_NAMES, SACStack
+from graph_rl.learners.stack import LOGPI_CONST_PER_DIM, STAT_NAMES, SACStack
 from graph_rl.replay.buffer import ReplayBatch
 
 __all__ = ["SACConfig", "SACLearner", "update_many"]
@@ -202,10 +202,9 @@ class SACLearner:
             log_sigma = head[:, self.act_dim :].clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX).unsqueeze(1)
             eps = torch.randn(obs.shape[0], n_samples, self.act_dim, generator=generator, device=obs.device)
             u = mu + log_sigma.exp() * eps
-            # log N(u; mu, sigma) - log(1 - tanh(u)^2), with log(1 - tanh^2) = 2 (log 2 - u - softplus(-2u)).
-            per_dim = -0.5 * eps**2 - log_sigma - 0.5 * math.log(2 * math.pi) - 2 * (
-                math.log(2.0) - u - torch.nn.functional.softplus(-2 * u))
-            return torch.tanh(u), per_dim.sum(-1)
+            # The update's log pi (stack.py): const - sum_act (log_sigma + 0.5 eps^2 - 2u - 2 softplus(-2u)).
+            per_dim = log_sigma + 0.5 * eps**2 - 2 * u - 2 * torch.nn.functional.softplus(-2 * u)
+            return torch.tanh(u), self.act_dim * LOGPI_CONST_PER_DIM - per_dim.sum(-1)
 
     def update(self, batch: ReplayBatch) -> None:
         """One gradient step on ``batch`` (critics, actor, alpha if auto, Polyak); never synchronises."""

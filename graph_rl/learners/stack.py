@@ -38,7 +38,7 @@ __all__ = ["STAT_NAMES", "SACStack", "StateLayout"]
 
 STAT_NAMES = ("loss_critic", "loss_actor", "alpha", "entropy", "q_mean", "loss_alpha")
 # Per real action dim: -0.5 log(2 pi) from the Gaussian and -2 log 2 from log(1 - tanh(u)^2).
-_LOGPI_CONST_PER_DIM = -0.5 * math.log(2.0 * math.pi) - 2.0 * math.log(2.0)
+LOGPI_CONST_PER_DIM = -0.5 * math.log(2.0 * math.pi) - 2.0 * math.log(2.0)
 _aten = torch.ops.aten
 _relu_backward = _aten.threshold_backward.grad_input
 _hardtanh = torch._C._nn.hardtanh
@@ -141,7 +141,7 @@ class SACStack:
         self.any_negative = any(negative)
         mixed_negative = self.any_negative and not all(negative)
         self.negative_mask = torch.tensor(negative, device=dev).view(-1, 1, 1) if mixed_negative else None
-        self.logpi_const = column([d.act_dim * _LOGPI_CONST_PER_DIM for d in member_dims])
+        self.logpi_const = column([d.act_dim * LOGPI_CONST_PER_DIM for d in member_dims])
         padded = any(d.act_dim < dims.act_dim for d in member_dims)
         real_dims = [(torch.arange(dims.act_dim) < d.act_dim).float() for d in member_dims]
         self.act_mask = torch.stack(real_dims).view(dims.n, -1, 1).to(dev) if padded else None

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+import bench_cli  # benchmarks/ is on sys.path when run as a script
 
 METRICS = ("mean", "late", "last5")
 LAST_N = 5
@@ -127,7 +130,7 @@ def compare(a: Sequence[str], b: Sequence[str], from_step: int | None, margin: f
     return report
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--a", nargs="+", required=True, help="learning.py reports of agent A")
     parser.add_argument("--b", nargs="+", required=True, help="learning.py reports of agent B")
@@ -136,16 +139,13 @@ def main() -> None:
     parser.add_argument("--metric", choices=METRICS, default="late", help="the metric meets_margin judges")
     parser.add_argument("--allow-partial", action="store_true", help="also compare seeds stopped before the budget")
     parser.add_argument("--out", default=None, help="also write the JSON here")
-    args = parser.parse_args()
+    args = bench_cli.parse_args(parser)
     try:
         report = compare(args.a, args.b, args.from_step, args.margin, args.metric, args.allow_partial)
     except CompareError as err:
         parser.error(str(err))
-    text = json.dumps(report, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    print(text)
+    return bench_cli.emit(parser.prog, report, args.out)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

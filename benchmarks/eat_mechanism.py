@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import agent_cli  # benchmarks/ is on sys.path when run as a script
+import bench_cli  # benchmarks/ is on sys.path when run as a script
 
 PROG = "eat_mechanism.py"
 
@@ -135,20 +135,18 @@ def run_episodes(agent: Any, recorder: _CheckRecorder, n_episodes: int, seed: in
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = agent_cli.parser(__doc__, episodes=50)
-    parser.add_argument("--window", type=int, default=10, help="env steps after a freeze onset (default 10)")
-    args = parser.parse_args(argv)
-    if args.episodes < 1 or args.window < 0:
-        return agent_cli.fail(
-            PROG, f"--episodes {args.episodes} --window {args.window}: need episodes >= 1 and window >= 0")
-    agent = agent_cli.load(PROG, args.source)
+    parser = bench_cli.parser(__doc__, episodes=50)
+    parser.add_argument("--window", type=bench_cli.at_least(0), default=10,
+                        help="env steps after a freeze onset (default 10)")
+    args = bench_cli.parse_args(parser, argv)
+    agent = bench_cli.load(PROG, args.source)
     from graph_rl.session.run import make_env
 
     top = agent.graph.root
     if agent.config.algo != "EAT" or top.interruption_hook is None:
-        return agent_cli.fail(PROG, f"{args.source}: not an EAT agent (algo {agent.config.algo})")
+        return bench_cli.fail(PROG, f"{args.source}: not an EAT agent (algo {agent.config.algo})")
     if not hasattr(agent.env.unwrapped, "frozen_platforms"):
-        return agent_cli.fail(PROG, f"{args.source}: env {agent.config.run.env} is not a Platforms env")
+        return bench_cli.fail(PROG, f"{args.source}: env {agent.config.run.env} is not a Platforms env")
     recorder = _CheckRecorder(top.interruption_hook)
     top.interruption_hook = recorder
     seed = agent.config.seed if args.seed is None else args.seed
@@ -166,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     recorder.suppress = True
     report["with_freezes_termination_suppressed"] = summarise(
         run_episodes(agent, recorder, args.episodes, seed), args.window)
-    return agent_cli.emit(PROG, report, args.out)
+    return bench_cli.emit(PROG, report, args.out)
 
 
 if __name__ == "__main__":

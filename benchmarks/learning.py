@@ -42,6 +42,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import bench_cli  # benchmarks/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -237,9 +239,6 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
         parser.error(f"--env {args.env} --algo {args.algo}: no parameters at {path.relative_to(ROOT)}")
     if args.max_runtime is not None and args.max_runtime <= 0:
         parser.error(f"--max-runtime {args.max_runtime}: must be > 0")
-    for flag in ("steps", "test_frequency", "test_episodes", "jobs"):
-        if getattr(args, flag) < 1:
-            parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: must be >= 1")
     try:
         resolve(GraphParams, json.loads(path.read_text()), args.override)
     except (ConfigError, ValueError) as err:
@@ -276,23 +275,25 @@ def _run_all(args: argparse.Namespace, jobs: list[tuple]) -> list[dict[str, Any]
     return results
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="EasyPlatforms")
     parser.add_argument("--algo", default="HiTS", choices=["SAC", "HAC", "HiTS", "EAT"])
-    parser.add_argument("--seeds", type=int, default=3, help="run seeds 1..N")
+    parser.add_argument("--seeds", type=bench_cli.at_least(1), default=3, help="run seeds 1..N")
     parser.add_argument("--seed-list", type=int, nargs="*", default=None, help="explicit seeds (overrides --seeds)")
-    parser.add_argument("--steps", type=int, default=300_000)
-    parser.add_argument("--test-frequency", type=int, default=40, help="training episodes between test blocks")
-    parser.add_argument("--test-episodes", type=int, default=20)
+    parser.add_argument("--steps", type=bench_cli.at_least(1), default=300_000)
+    parser.add_argument("--test-frequency", type=bench_cli.at_least(1), default=40,
+                        help="training episodes between test blocks")
+    parser.add_argument("--test-episodes", type=bench_cli.at_least(1), default=20)
     parser.add_argument("--threshold", type=float, default=TARGET_SUCCESS)
-    parser.add_argument("--jobs", type=int, default=1, help="seeds trained in parallel (one process each)")
+    parser.add_argument("--jobs", type=bench_cli.at_least(1), default=1,
+                        help="seeds trained in parallel (one process each)")
     parser.add_argument("--override", nargs="*", default=[], help="graph_params overrides, KEY=VALUE")
     parser.add_argument("--max-runtime", type=float, default=None, help="wall seconds per seed, then report what it has")
     parser.add_argument("--out", default=None, help="also write the JSON here")
     parser.add_argument("--checkpoint-dir", default=None, help="save each seed's final state in DIR/seed-N")
     parser.add_argument("--resume", action="store_true", help="continue each seed from its checkpoint in DIR/seed-N")
-    args = parser.parse_args()
+    args = bench_cli.parse_args(parser)
     _check_args(parser, args)
 
     seeds = args.seed_list if args.seed_list else list(range(1, args.seeds + 1))
@@ -316,11 +317,8 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "jobs": args.jobs},
         "runs": results,
     }
-    text = json.dumps(report, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    print(text)
+    return bench_cli.emit(parser.prog, report, args.out)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

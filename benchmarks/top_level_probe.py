@@ -31,7 +31,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import agent_cli  # benchmarks/ is on sys.path when run as a script
+import bench_cli  # benchmarks/ is on sys.path when run as a script
 
 PROG = "top_level_probe.py"
 
@@ -74,18 +74,16 @@ def probe(learner: Any, obs: torch.Tensor, n_samples: int, generator: torch.Gene
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = agent_cli.parser(__doc__, episodes=10)
-    parser.add_argument("--samples", type=int, default=64, help="uniform actions and policy samples per state")
-    args = parser.parse_args(argv)
-    if args.episodes < 1 or args.samples < 2:
-        return agent_cli.fail(
-            PROG, f"--episodes {args.episodes} --samples {args.samples}: need episodes >= 1 and samples >= 2")
-    agent = agent_cli.load(PROG, args.source)
+    parser = bench_cli.parser(__doc__, episodes=10)
+    parser.add_argument("--samples", type=bench_cli.at_least(2), default=64,
+                        help="uniform actions and policy samples per state")
+    args = bench_cli.parse_args(parser, argv)
+    agent = bench_cli.load(PROG, args.source)
     from graph_rl.session.evaluate import evaluate
 
     root = agent.graph.root
     if not root.children:
-        return agent_cli.fail(PROG, f"{args.source}: a one-node agent ({agent.config.algo}) has no top level to probe")
+        return bench_cli.fail(PROG, f"{args.source}: a one-node agent ({agent.config.algo}) has no top level to probe")
     recorder = _ObsRecorder(root.policy)
     root.policy = recorder
     seed = agent.config.seed if args.seed is None else args.seed
@@ -102,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "mean_length": result.mean_length,
         **probe(root.algorithm.learner, obs, args.samples, torch.Generator().manual_seed(seed)),
     }
-    return agent_cli.emit(PROG, report, args.out)
+    return bench_cli.emit(PROG, report, args.out)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def test_sides_merge_files_and_the_margin_judges_the_chosen_metric(tmp_path: Pat
     ("mixed budgets", "steps 2000 differs from 1000"),
     ("partial", "--b: seeds [1] stopped before 1000 steps"),
     ("not json", "not JSON"),
+    ("bad out", "is a directory"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, case: str, culprit: str) -> None:
     a = _report(tmp_path / "a.json", "EAT", {1: [0.5] * 10})
@@ -67,9 +68,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, case: str, culprit: st
         b.append(_report(tmp_path / "b2.json", "HiTS", {2: [0.5] * 10}, steps=2000))
     elif case == "partial":
         b = [_report(tmp_path / "b.json", "HiTS", {1: [0.5] * 10}, total_steps=600, stop_reason="max_runtime")]
-    else:
+    elif case == "not json":
         (tmp_path / "b.json").write_text("{")
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--a", a, "--b", *b], capture_output=True, text=True,
+    out = ["--out", str(tmp_path)] if case == "bad out" else []  # a directory
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--a", a, "--b", *b, *out], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2 and proc.stdout == ""
     assert culprit in proc.stderr.strip().splitlines()[-1] and "Traceback" not in proc.stderr

@@ -91,9 +91,8 @@ def test_flat_agents_and_missing_checkpoints_are_one_line_errors(tmp_path: Path)
         assert proc.stderr.startswith("top_level_probe.py: error:") and message in proc.stderr
 
 
-def test_an_unwritable_out_is_a_one_line_error_after_the_report(tmp_path: Path) -> None:
-    proc = _probe_cli(str(_train("HiTS", tmp_path)), "--episodes", "1", "--samples", "4",
-                      "--out", str(tmp_path / "missing-dir" / "probe.json"))
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
-    assert proc.stderr.startswith("top_level_probe.py: error: --out") and "missing-dir" in proc.stderr
-    assert json.loads(proc.stdout)["algo"] == "HiTS"  # the report was printed before the write failed
+def test_an_unwritable_out_is_refused_before_anything_is_loaded(tmp_path: Path) -> None:
+    proc = _probe_cli(str(tmp_path / "missing"), "--out", str(tmp_path / "missing-dir" / "probe.json"))
+    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("top_level_probe.py: error: --out") and "no directory" in last and "missing-dir" in last

@@ -1,32 +1,70 @@
-"""What the diagnostic CLIs that load a trained agent share: arguments, loading with one-line errors, JSON output.
+"""What the benchmark command lines share: one-line errors, and a JSON report that is printed before ``--out`` is
+written, so a long run's result survives a bad ``--out``. For the diagnostics that load a trained agent
+(``eat_mechanism.py``, ``top_level_probe.py``) also their common arguments and the loading.
 
-Used by ``eat_mechanism.py`` and ``top_level_probe.py`` (run as ``python benchmarks/NAME.py``, so this folder is on
-``sys.path``).
+The scripts run as ``python benchmarks/NAME.py``, so this folder is on ``sys.path``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type for an int >= ``low``, so a bad value is argparse's one-line error naming the option."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+
+    return parse
 
 
 def parser(description: str | None, episodes: int) -> argparse.ArgumentParser:
     """``CHECKPOINT_OR_RUNDIR --episodes N --seed S --out FILE``; callers add their own options."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", type=Path, metavar="CHECKPOINT_OR_RUNDIR")
-    p.add_argument("--episodes", type=int, default=episodes)
+    p.add_argument("--episodes", type=at_least(1), default=episodes)
     p.add_argument("--seed", type=int, help="seed of the evaluation env stream (default: the run's seed)")
     p.add_argument("--out", default=None, help="also write the JSON here")
     return p
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """``parser.parse_args`` with ``--out`` checked (see :func:`check_out`)."""
+    args = parser.parse_args(argv)
+    check_out(parser, args.out)
+    return args
 
 
 def fail(prog: str, message: str) -> int:
     """Print ``PROG: error: MESSAGE`` on one line to stderr; the exit status for bad input."""
     print(f"{prog}: error: {message}", file=sys.stderr)
     return 2
+
+
+def check_out(parser: argparse.ArgumentParser, out: str | None) -> None:
+    """Exit 2 with one line if ``--out`` cannot be written: checked before the work starts, not after hours of it."""
+    if out is None:
+        return
+    path = Path(out)
+    if path.is_dir():
+        parser.error(f"--out {out}: is a directory")
+    if not path.parent.is_dir():
+        parser.error(f"--out {out}: no directory {path.parent}")
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        parser.error(f"--out {out}: not writable")
 
 
 def load(prog: str, source: Path) -> Any:

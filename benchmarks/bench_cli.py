@@ -80,6 +80,12 @@ def load(prog: str, source: Path) -> Any:
         raise SystemExit(fail(prog, str(err))) from None
 
 
+def parse_and_load(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> tuple[argparse.Namespace, Any]:
+    """The diagnostics' arguments and the agent at their ``source``; bad input exits 2 after one line."""
+    args = parse_args(parser, argv)
+    return args, load(parser.prog, args.source)
+
+
 def emit(prog: str, report: dict[str, Any], out: str | None) -> int:
     """Print ``report`` as JSON, then write it to ``out``; 0, or 2 after a one-line error if ``out`` cannot be
     written (the printed report is not lost)."""

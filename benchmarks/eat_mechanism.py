@@ -138,8 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = bench_cli.parser(__doc__, episodes=50)
     parser.add_argument("--window", type=bench_cli.at_least(0), default=10,
                         help="env steps after a freeze onset (default 10)")
-    args = bench_cli.parse_args(parser, argv)
-    agent = bench_cli.load(PROG, args.source)
+    args, agent = bench_cli.parse_and_load(parser, argv)
     from graph_rl.session.run import make_env
 
     top = agent.graph.root

@@ -77,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = bench_cli.parser(__doc__, episodes=10)
     parser.add_argument("--samples", type=bench_cli.at_least(2), default=64,
                         help="uniform actions and policy samples per state")
-    args = bench_cli.parse_args(parser, argv)
-    agent = bench_cli.load(PROG, args.source)
+    args, agent = bench_cli.parse_and_load(parser, argv)
     from graph_rl.session.evaluate import evaluate
 
     root = agent.graph.root

@@ -34,8 +34,6 @@ sys.path.insert(0, str(ROOT))
 
 import bench_cli  # benchmarks/ is on sys.path when run as a script
 
-PROG = "eat_mechanism.py"
-
 
 class _CheckRecorder:
     """Wraps the top node's interruption hook: records (episode step, fired) of every check.
@@ -143,9 +141,9 @@ def main(argv: list[str] | None = None) -> int:
 
     top = agent.graph.root
     if agent.config.algo != "EAT" or top.interruption_hook is None:
-        return bench_cli.fail(PROG, f"{args.source}: not an EAT agent (algo {agent.config.algo})")
+        return bench_cli.fail(parser.prog, f"{args.source}: not an EAT agent (algo {agent.config.algo})")
     if not hasattr(agent.env.unwrapped, "frozen_platforms"):
-        return bench_cli.fail(PROG, f"{args.source}: env {agent.config.run.env} is not a Platforms env")
+        return bench_cli.fail(parser.prog, f"{args.source}: env {agent.config.run.env} is not a Platforms env")
     recorder = _CheckRecorder(top.interruption_hook)
     top.interruption_hook = recorder
     seed = agent.config.seed if args.seed is None else args.seed
@@ -163,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     recorder.suppress = True
     report["with_freezes_termination_suppressed"] = summarise(
         run_episodes(agent, recorder, args.episodes, seed), args.window)
-    return bench_cli.emit(PROG, report, args.out)
+    return bench_cli.emit(parser.prog, report, args.out)
 
 
 if __name__ == "__main__":

@@ -33,8 +33,6 @@ sys.path.insert(0, str(ROOT))
 
 import bench_cli  # benchmarks/ is on sys.path when run as a script
 
-PROG = "top_level_probe.py"
-
 
 class _ObsRecorder:
     """Wraps a node's policy: keeps a copy of every observation it is asked to act on."""
@@ -82,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 
     root = agent.graph.root
     if not root.children:
-        return bench_cli.fail(PROG, f"{args.source}: a one-node agent ({agent.config.algo}) has no top level to probe")
+        return bench_cli.fail(
+            parser.prog, f"{args.source}: a one-node agent ({agent.config.algo}) has no top level to probe")
     recorder = _ObsRecorder(root.policy)
     root.policy = recorder
     seed = agent.config.seed if args.seed is None else args.seed
@@ -99,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "mean_length": result.mean_length,
         **probe(root.algorithm.learner, obs, args.samples, torch.Generator().manual_seed(seed)),
     }
-    return bench_cli.emit(PROG, report, args.out)
+    return bench_cli.emit(parser.prog, report, args.out)
 
 
 if __name__ == "__main__":

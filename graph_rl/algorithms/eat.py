@@ -80,8 +80,6 @@ class EAT(HAC):
         self.time_discounted = isinstance(self.subtask, DiscountedEnvGoalSubtask)
         if intra is not None and not self.time_discounted:
             raise ValueError("intra-action transitions need the time-discounted objective")
-        if self.params.goal_sampling_strategy == "future_steps":
-            raise ValueError("EAT supports the hindsight strategies of action ends, not 'future_steps'")
         self.intra = intra
         self.gamma = self.params.flat_algo_kwargs.gamma
         self.n_closed = 0

@@ -52,19 +52,12 @@ class FlatAlgoKwargs:
     target_entropy: float | None = None
     """Target entropy for ``auto_alpha``; null = -action dim."""
     alpha_learning_rate: float = 3e-4
-    policy_averaging: float | None = None
-    """Polyak rate of an averaged actor that does the deterministic acting (tests, subgoal tests); null = none."""
-    backup_entropy: bool = True
-    """Soft Q (the entropy term in the critic target, as in the original); false: the critic learns the plain
-    return and only the actor is entropy-regularised."""
 
     def validate(self, path: str) -> None:
         _check(self.alpha > 0, _join(path, "alpha"), f"must be > 0, got {self.alpha}")
         _check(0 < self.gamma <= 1, _join(path, "gamma"), f"must be in (0, 1], got {self.gamma}")
         _check(0 < self.tau <= 1, _join(path, "tau"), f"must be in (0, 1], got {self.tau}")
         _check(self.alpha_learning_rate > 0, _join(path, "alpha_learning_rate"), "must be > 0")
-        rate = self.policy_averaging
-        _check(rate is None or 0 < rate <= 1, _join(path, "policy_averaging"), f"must be in (0, 1] or null, got {rate}")
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -74,9 +67,8 @@ class AlgoKwargs:
     flat_algo_name: str = "SAC"
     """Learner behind the node; only ``SAC`` ships (other learners register under their own name)."""
     flat_algo_kwargs: FlatAlgoKwargs = dataclasses.field(default_factory=FlatAlgoKwargs)
-    goal_sampling_strategy: Literal["future", "episode", "final", "future_steps"] = "future"
-    """Where hindsight goals come from within the node episode (HAC) / timed HER (HiTS); ``future_steps``: from
-    every env step, not only action ends, and passing a goal mid-action achieves it (HAC levels, not EAT)."""
+    goal_sampling_strategy: Literal["future", "episode", "final"] = "future"
+    """Where hindsight goals come from within the node episode (HAC) / timed HER (HiTS: future or final)."""
     n_hindsight_goals: int = 4
     batch_size: int = 128
     grad_steps_per_env_step: float = 1.0
@@ -151,9 +143,6 @@ class SubtaskSpecParams:
     observe_budget: bool = False
     """The level observes the fraction of its action budget left, and spending it is terminal (not in the
     original, which bootstrapped through budget exhaustion from states that do not show the budget)."""
-    budget_failure_reward: float = 0.0
-    """With ``observe_budget``: reward added when the budget is spent without reaching the goal, so failing costs
-    clearly more than a late success (the original implied about -1 / (1 - gamma) by bootstrapping)."""
     learn_goal_ach_thresholds: bool = False
     """This level also chooses the achievement thresholds of its (timed) child's goals."""
     goal_tol_rew: float = 0.0
@@ -170,8 +159,6 @@ class SubtaskSpecParams:
             _check(not extra, _join(path, "goal_thresholds"), f"{extra} are not goal keys")
         for key, thr in self.goal_thresholds.items():
             _check(thr > 0, _join(path, f"goal_thresholds.{key}"), f"must be > 0, got {thr}")
-        _check(not self.budget_failure_reward or self.observe_budget, _join(path, "budget_failure_reward"),
-               "needs observe_budget")
         n = self.max_n_actions
         _check(n is None or n == -1 or n > 0, _join(path, "max_n_actions"), f"must be -1, null or > 0, got {n}")
         d = self.delta_t_max

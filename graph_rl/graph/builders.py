@@ -82,7 +82,6 @@ def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: Rng
         hidden_layers=list(model.hidden_layers), learning_rate=model.learning_rate, gamma=flat.gamma, tau=flat.tau,
         alpha=flat.alpha, auto_alpha=flat.auto_alpha, target_entropy=flat.target_entropy,
         alpha_learning_rate=flat.alpha_learning_rate, force_negative=model.force_negative,
-        backup_entropy=flat.backup_entropy, policy_averaging=flat.policy_averaging,
     )
     return make_learner(
         level.algo_kwargs.flat_algo_name, obs_dim, act_dim, config, init_generator=rng.torch(f"node/{name}/init", device),
@@ -199,10 +198,7 @@ class _Builder:
     @staticmethod
     def budget_kwargs(spec: SubtaskSpecParams) -> dict[str, Any]:
         """The observed-budget options of a shortest-path subtask, only where set (not every subtask takes them)."""
-        out: dict[str, Any] = {"observe_budget": True} if spec.observe_budget else {}
-        if spec.budget_failure_reward:
-            out["budget_failure_reward"] = spec.budget_failure_reward
-        return out
+        return {"observe_budget": True} if spec.observe_budget else {}
 
     def max_thresholds(self, i: int, goal_keys: list[str]) -> dict[str, float] | None:
         """Bounds of the thresholds that level ``i + 1`` chooses for level ``i``'s goals (None: fixed thresholds)."""
@@ -286,9 +282,7 @@ class _Builder:
             algorithm = self.algorithm(i, subtask, bounds, child)
             hook = algorithm.termination if isinstance(algorithm, EAT) else None
             discount = algorithm.gamma if isinstance(algorithm, EAT) and algorithm.time_discounted else 1.0
-            trace = (isinstance(algorithm, EAT) and algorithm.intra is not None) or (
-                self.levels[i].algo_kwargs.goal_sampling_strategy == "future_steps"
-            )
+            trace = isinstance(algorithm, EAT) and algorithm.intra is not None
             node = Node(self.name(i), subtask, algorithm, interruption_hook=hook, env_reward_discount=discount,
                         trace_actions=trace)
             if child_node is not None:

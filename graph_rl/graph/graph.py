@@ -56,11 +56,6 @@ class Graph:
         self._path: list[Node] = []
         self._ep_step = 0
 
-    @property
-    def active_path(self) -> list[Node]:
-        """Nodes currently holding control, root first (empty between episodes)."""
-        return list(self._path)
-
     def reset(self) -> None:
         """Before each episode: no node holds control, per-episode metrics cleared."""
         for node in self.nodes:

@@ -65,19 +65,10 @@ class SACConfig:
     """Adam learning rate of log alpha."""
     force_negative: bool = False
     """Critic head ``logsigmoid``, so Q <= 0 (for rewards that are never positive, e.g. -1 per step)."""
-    policy_averaging: float | None = None
-    """Polyak rate of an averaged copy of the actor that does all deterministic acting (tests, subgoal tests);
-    None = the online actor. The average over ~1/rate updates does not follow each small step of the actor
-    (on EasyPlatforms it did not steady HiTS's tests; README)."""
-    backup_entropy: bool = True
-    """Keep ``-alpha log pi'`` in the critic target (soft Q). False: the critic learns the plain return of the
-    policy and only the actor is entropy-regularised (jaxrl's ``backup_entropy``)."""
 
     def __post_init__(self) -> None:
         if not self.hidden_layers or not all(isinstance(h, int) and h > 0 for h in self.hidden_layers):
             raise ValueError(f"hidden_layers must be a non-empty list of positive ints, got {self.hidden_layers!r}")
-        if self.policy_averaging is not None and not 0.0 < self.policy_averaging <= 1.0:
-            raise ValueError(f"policy_averaging must be in (0, 1] or None, got {self.policy_averaging!r}")
         for name in ("learning_rate", "alpha", "alpha_learning_rate"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
@@ -121,19 +112,11 @@ class SACLearner:
         self._n_updates = 0
         self._n_pending = 0
         # Host-side input row for single-observation calls, written through a numpy view (no torch op).
-        self._host_in = torch.zeros(1, obs_dim + act_dim)
+        self._host_in = torch.zeros(1, obs_dim)
         self._host_np = self._host_in.numpy().reshape(-1)
         on_cpu = self._device.type == "cpu"
-        self._dev_in = self._host_in if on_cpu else torch.zeros(1, obs_dim + act_dim, device=self._device)
-        self._obs_row = self._dev_in[:, :obs_dim]
-        self._pair_row = self._dev_in.view(1, 1, obs_dim + act_dim)
+        self._obs_row = self._host_in if on_cpu else torch.zeros(1, obs_dim, device=self._device)
         self._policy = SingleRowActor(self._stack.actor, act_dim)
-        self._actor_flat = self._stack.params[: self._stack.layout.params.log_alpha_offset]
-        self._avg_actor: torch.Tensor | None = None
-        self._test_policy = self._policy
-        if config.policy_averaging is not None:
-            self._avg_actor = self._actor_flat.clone()
-            self._test_policy = SingleRowActor(self._stack.layout.params.views(self._avg_actor, "actor"), act_dim)
         self._workspaces: dict[tuple[int, ...], Any] = {}
 
     @property
@@ -152,27 +135,13 @@ class SACLearner:
     def config(self) -> SACConfig:
         return self._config
 
-    def _write_input(self, obs: np.ndarray, act: np.ndarray | None = None) -> None:
-        self._host_np[: self.obs_dim] = obs
-        if act is not None:
-            self._host_np[self.obs_dim :] = act
-        if self._dev_in is not self._host_in:
-            self._dev_in.copy_(self._host_in)
-
     def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
         """Action in [-1, 1]^act_dim for one observation; ``tanh(mu)`` when deterministic."""
-        self._write_input(obs)
-        policy = self._test_policy if deterministic else self._policy
-        action = policy(self._obs_row, deterministic, self._explore)
+        self._host_np[:] = obs
+        if self._obs_row is not self._host_in:
+            self._obs_row.copy_(self._host_in)
+        action = self._policy(self._obs_row, deterministic, self._explore)
         return action[0].cpu().numpy().copy()
-
-    propose = act
-
-    def q_value(self, obs: np.ndarray, act: np.ndarray) -> float:
-        """min(Q1, Q2)(obs, act) for one pair (synchronises; for logging and EAT)."""
-        self._write_input(obs, act)
-        q = critic_forward(self._pair_row, self._stack.critic, self._config.force_negative)
-        return float(q.amin(1).item())
 
     def q_values(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
         """min(Q1, Q2) for a batch: obs (B, obs_dim), act (B, act_dim) -> (B,), without grad."""
@@ -213,11 +182,6 @@ class SACLearner:
         self._n_updates += 1
         self._n_pending += 1
         self._stack.update(buf, batch.rew, batch.done, batch.discount_exponent, [self._n_updates])
-        self._average_actor()
-
-    def _average_actor(self) -> None:
-        if self._avg_actor is not None:
-            self._avg_actor.lerp_(self._actor_flat, self._config.policy_averaging)
 
     def pop_stats(self) -> dict[str, float]:
         """Means over the updates since the last call (one device sync); empty if there were none.
@@ -255,7 +219,6 @@ class SACLearner:
             "adam_step": self._n_updates,
             "stat_sums": self._stack.stat_sums[0].clone(),
             "stat_count": self._n_pending,
-            "actor_average": None if self._avg_actor is None else self._avg_actor.clone(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -278,11 +241,6 @@ class SACLearner:
         self._stack.stat_sums[0].copy_(state["stat_sums"])
         self._n_updates = int(state["adam_step"])
         self._n_pending = int(state["stat_count"])
-        average = state.get("actor_average")
-        if (average is None) != (self._avg_actor is None):
-            raise ValueError("learner state and learner differ in policy_averaging")
-        if self._avg_actor is not None:
-            self._avg_actor.copy_(average)
 
 
 def _fill_member(buf: UpdateBuffers, i: int, learner: SACLearner, batch: ReplayBatch) -> None:
@@ -354,6 +312,5 @@ def _update_stacked(learners: list[SACLearner], batches: list[ReplayBatch]) -> N
     ws.stack.update(buf, rew, done, disc, [lrn._n_updates + 1 for lrn in learners])
     for i, lrn in enumerate(learners):
         torch.index_select(ws.stack.state, 0, ws.index[i], out=lrn._stack.state)
-        lrn._average_actor()
         lrn._n_updates += 1
         lrn._n_pending += 1

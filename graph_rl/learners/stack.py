@@ -134,9 +134,6 @@ class SACStack:
         auto = [c.auto_alpha for c in configs]
         self.any_auto = any(auto)
         self.auto_mask = None if all(auto) or not self.any_auto else column([float(x) for x in auto])
-        backup = [c.backup_entropy for c in configs]
-        self.backup_mask = None if all(backup) else column([float(b) for b in backup])
-        self.alpha_backup = None if self.backup_mask is None else torch.zeros(dims.n, 1, device=dev)
         negative = [c.force_negative for c in configs]
         self.any_negative = any(negative)
         mixed_negative = self.any_negative and not all(negative)
@@ -219,15 +216,13 @@ class SACStack:
         torch.sub(self.logpi_const, buf.per_dim_sum, out=buf.logpi)
         torch.exp(self.log_alpha, out=buf.alpha)
 
-        # Target y = r + (1 - done) gamma^k (min_j Q'_j(s', a') - alpha log pi(a'|s')); no alpha term for members
-        # without backup_entropy.
+        # Target y = r + (1 - done) gamma^k (min_j Q'_j(s', a') - alpha log pi(a'|s')).
         buf.target_act.copy_(buf.action_next_rows)
         hidden_forward(buf.x_target, self.target_critic, buf.target_h)
         torch.baddbmm(self.target_critic[-1], self.target_critic[-2], buf.target_h_last_t, out=buf.target_z)
         self._q_(buf.target_z_twins, buf.target_q, buf.target_ls_buffer)
         torch.amin(buf.target_q, 1, out=buf.target_min)
-        alpha_next = buf.alpha if self.backup_mask is None else torch.mul(buf.alpha, self.backup_mask, out=self.alpha_backup)
-        torch.addcmul(buf.target_min, alpha_next, buf.logpi_next, value=-1.0, out=buf.soft_next)
+        torch.addcmul(buf.target_min, buf.alpha, buf.logpi_next, value=-1.0, out=buf.soft_next)
         torch.pow(self.gamma, discount_exponent, out=buf.discount)
         buf.discount.addcmul_(buf.discount, done, value=-1.0)
         torch.addcmul(rew, buf.discount, buf.soft_next, out=buf.y)

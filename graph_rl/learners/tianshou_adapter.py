@@ -247,8 +247,6 @@ class TianshouLearner:
                 action = (action + self._config.exploration_noise * torch.randn_like(action)).clamp_(-1.0, 1.0)
         return action.view(-1).cpu().numpy()
 
-    propose = act
-
     def q_values(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
         """The value the actor maximises, (B,): min of twin critics, ensemble mean for REDQ, the critic for DDPG."""
         algo = self.algorithm
@@ -259,11 +257,6 @@ class TianshouLearner:
             if self._name in ("SAC", "TD3"):
                 q = torch.min(q, algo.critic2(obs, act))
             return q.view(-1)
-
-    def q_value(self, obs: np.ndarray, act: np.ndarray) -> float:
-        """:meth:`q_values` for one pair."""
-        as_row = partial(torch.as_tensor, dtype=torch.float32, device=self._device)
-        return float(self.q_values(as_row(np.asarray(obs)).view(1, -1), as_row(np.asarray(act)).view(1, -1)).item())
 
     def update(self, batch: ReplayBatch) -> None:
         """One gradient step of the tianshou algorithm on ``batch`` with per-transition discounts."""
@@ -348,7 +341,5 @@ def make_learner(flat_algo_name: str, obs_dim: int, act_dim: int, config: SACCon
     if flat_algo_name == "SAC":
         return SACLearner(obs_dim, act_dim, config, **kwargs)
     if flat_algo_name.startswith(TIANSHOU_PREFIX) and flat_algo_name[len(TIANSHOU_PREFIX):] in TIANSHOU_ALGOS:
-        if not config.backup_entropy or config.policy_averaging is not None:
-            raise ValueError(f"{flat_algo_name}: backup_entropy=false and policy_averaging need flat_algo_name SAC")
         return TianshouLearner(flat_algo_name[len(TIANSHOU_PREFIX):], obs_dim, act_dim, config, **kwargs)
     raise ValueError(f"unknown flat_algo_name {flat_algo_name!r}; choose from {', '.join(LEARNER_NAMES)}")

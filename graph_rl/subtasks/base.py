@@ -168,10 +168,6 @@ class Subtask(ABC):
         """Which ``(N, obs_dim)`` next observations show the node's budget spent, where it observes one."""
         return np.zeros(len(new_obs), dtype=bool)
 
-    def budget_failures(self, new_obs: np.ndarray, achieved: np.ndarray) -> np.ndarray:
-        """Extra reward of spending an observed budget without achieving the goal, per row (zero here)."""
-        return np.zeros(len(new_obs), dtype=np.float32)
-
     def render(self, goal: Goal, step: int) -> dict[str, Any] | None:
         """The goal in the env's ``set_subgoals`` format, or None if it has no position."""
         return None

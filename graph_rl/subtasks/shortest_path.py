@@ -12,12 +12,6 @@ observes the fraction of its budget left, and spending the budget is terminal. H
 finite horizon by bounding its critics to [-H, 0]; the original bootstrapped through budget exhaustion
 from states whose remaining budget it could not see.
 
-``budget_failure_reward`` (with ``observe_budget``) is added to the reward of the action that spends the budget
-without reaching the goal. Without it, a terminal budget makes failing cost only the unused actions' -1s:
-barely more than a late success, and less than the entropy bonus of a high-alpha SAC level, so the level has
-little reason to prefer reaching the goal. The original's bootstrapping through exhaustion implied a failure
-value of about ``-1 / (1 - gamma)``; this states the cost of failing explicitly instead.
-
 ``constant_failure_return`` reproduces the original exactly (-4 per unused action when the env ends
 without success; it does not fire on budget exhaustion, reference 7.2 item 14).
 """
@@ -50,13 +44,12 @@ class ShortestPathSubtask(Subtask):
         aux_rewards: auxiliary terms.
         constant_failure_return: see module docstring.
         observe_budget: see module docstring (needs a budget).
-        budget_failure_reward: see module docstring (needs ``observe_budget``).
     """
 
     def __init__(
         self, partial_obs: PartialObs, goal_keys: Sequence[str], thresholds: Mapping[str, float],
         max_n_actions: float | None, aux_rewards: Sequence[AuxReward] = (), constant_failure_return: bool = False,
-        observe_budget: bool = False, budget_failure_reward: float = 0.0,
+        observe_budget: bool = False,
     ) -> None:
         super().__init__(aux_rewards)
         self.partial = partial_obs
@@ -68,9 +61,6 @@ class ShortestPathSubtask(Subtask):
         if observe_budget and max_n_actions is None:
             raise ValueError("observe_budget needs a finite max_n_actions")
         self.observe_budget = observe_budget
-        if budget_failure_reward and not observe_budget:
-            raise ValueError("budget_failure_reward needs observe_budget")
-        self.budget_failure_reward = float(budget_failure_reward)
         self.goal_slice = slice(partial_obs.dim, partial_obs.dim + self.goal_layout.dim)
         self.obs_dim = partial_obs.dim + self.goal_layout.dim + int(observe_budget)
         self.parent_action_layout: DictLayout | None = self.goal_layout
@@ -113,8 +103,6 @@ class ShortestPathSubtask(Subtask):
         if self.constant_failure_return and env_done and not achieved and self.max_n_actions is not None:
             reward += (self.max_n_actions - n_actions) * _FAILURE_RETURN_PER_ACTION
         spent = self.max_n_actions is not None and n_actions >= self.max_n_actions
-        if spent and not achieved and self.observe_budget:
-            reward += self.budget_failure_reward
         goal.used = n_actions
         return Outcome(
             reward=reward, achieved=achieved, ended=achieved or spent,
@@ -131,11 +119,6 @@ class ShortestPathSubtask(Subtask):
         if not self.observe_budget:
             return np.zeros(len(new_obs), dtype=bool)
         return new_obs[:, -1] <= _BUDGET_EPS
-
-    def budget_failures(self, new_obs: np.ndarray, achieved: np.ndarray) -> np.ndarray:
-        """``budget_failure_reward`` where the budget was spent and the (relabelled) goal not achieved."""
-        failed = self.budget_spent(new_obs) & ~achieved
-        return np.where(failed, np.float32(self.budget_failure_reward), np.float32(0.0)).astype(np.float32)
 
     def hindsight_action(self, goal: Goal, achieved_goal: np.ndarray, step: int) -> np.ndarray:
         return achieved_goal.astype(np.float32, copy=True)

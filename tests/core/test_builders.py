@@ -109,10 +109,6 @@ def test_rng_streams_are_named_per_node() -> None:
          r"level_params_list\[1\]\.algo_kwargs\.flat_algo_name: unknown 'PPO'"),
         (lambda p: p["level_params_list"][0]["algo_kwargs"].update(goal_sampling_strategy="episode"),
          r"level_params_list\[0\]\.algo_kwargs\.goal_sampling_strategy"),
-        (lambda p: p["level_params_list"][1]["algo_kwargs"].update(
-            flat_algo_name="tianshou.SAC", flat_algo_kwargs={"backup_entropy": False}),
-         r"level_params_list\[1\]\.algo_kwargs\.flat_algo_kwargs: tianshou.SAC: backup_entropy=false and "
-         r"policy_averaging need flat_algo_name SAC"),
     ],
 )
 def test_build_errors_name_the_parameter(override, message: str) -> None:
@@ -134,8 +130,6 @@ def test_build_errors_name_the_parameter(override, message: str) -> None:
          r"level_params_list\[0\]\.subtask_spec_params\.delta_t_max: HiTS levels need"),
         (lambda p: p["level_params_list"][0]["model_kwargs"].update(lr=0.1),
          r"level_params_list\[0\]\.model_kwargs\.lr: unknown parameter"),
-        (lambda p: p["level_params_list"][1]["subtask_spec_params"].update(observe_budget=False, budget_failure_reward=-5),
-         r"level_params_list\[1\]\.subtask_spec_params\.budget_failure_reward: needs observe_budget"),
     ],
 )
 def test_config_validation_names_the_parameter(edit, message: str) -> None:
@@ -163,19 +157,3 @@ def test_learnt_goal_tolerances_widen_the_higher_action_and_lower_observation() 
     raw["level_params_list"][1]["subtask_spec_params"]["max_goal_thresholds"] = {"ang_vel": 0.1}
     with pytest.raises(ConfigError, match=r"level_params_list\[1\]\.subtask_spec_params\.max_goal_thresholds"):
         build(raw, "HiTS", n_steps=1000)
-
-
-def test_future_steps_traces_the_top_level_and_is_refused_where_it_does_not_apply() -> None:
-    raw = load("EasyPlatforms", "HiTS")
-    top, low = build(raw, "HiTS").nodes
-    assert not top.trace_actions
-    raw["level_params_list"][1]["algo_kwargs"]["goal_sampling_strategy"] = "future_steps"
-    top, low = build(raw, "HiTS").nodes
-    assert top.trace_actions and not low.trace_actions
-    raw["level_params_list"][0]["algo_kwargs"]["goal_sampling_strategy"] = "future_steps"
-    with pytest.raises(ConfigError, match=r"level_params_list\[0\]\.algo_kwargs\.goal_sampling_strategy: HiTS supports"):
-        build(raw, "HiTS")
-    eat = load("EasyPlatforms", "EAT")
-    eat["level_params_list"][1]["algo_kwargs"]["goal_sampling_strategy"] = "future_steps"
-    with pytest.raises(ConfigError, match=r"level_params_list\[1\]\.algo_kwargs\.goal_sampling_strategy: EAT supports"):
-        build_graph("EAT", FakePlatformsEnv(), from_dict(GraphParams, eat), RngRegistry(0), n_steps=1000)

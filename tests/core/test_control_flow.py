@@ -138,7 +138,7 @@ def test_env_end_returns_control_everywhere(log: list) -> None:
     graph = Graph(root)
     out = run_episode(graph, env)
     assert out["steps"] == 2 and out["dones"] == [False, True]
-    assert graph.active_path == []
+    assert graph.state_dict()["path"] == []
     (episode,) = root_algo.episodes
     assert episode[0].done and episode[0].achieved and episode[0].reward == 0.0
     assert graph.episode_metrics()["root/success_rate"] == 1.0
@@ -221,37 +221,3 @@ def test_observed_budget_is_in_the_observation_and_its_end_is_terminal(log: list
     assert [tr.done for tr in episode] == [False, False, True]  # spending the observed budget is terminal
     batch = root_algo.batches[0]
     np.testing.assert_array_equal(batch.done[3:], [0, 0, 1])  # hindsight goals keep that terminal
-
-
-def test_spending_an_observed_budget_without_success_earns_the_failure_reward(log: list) -> None:
-    env, layout = env_and_layout()
-    leaf_task = position_subtask(layout, 2)
-    bounds = (env.observation_space["desired_goal"].low, env.observation_space["desired_goal"].high)
-    root_task = EnvGoalSubtask(PartialObs(layout, None), "position", bounds, env.compute_reward, 3,
-                               observe_budget=True, budget_failure_reward=-5.0)
-    leaf = Node("leaf", leaf_task, make_algorithm(leaf_task, ENV_ACTION), Recorder(log, "leaf", [1.0]))
-    root_algo = make_algorithm(root_task, goal_bounds(leaf_task), cls=SpyHAC, testing_fraction=0.0,
-                               goal_sampling_strategy="final", n_hindsight_goals=1)
-    root = Node("root", root_task, root_algo, Recorder(log, "root", [0.2]))
-    root.add_child(leaf)
-    run_episode(Graph(root), env)
-    (episode,) = root_algo.episodes
-    assert [tr.reward for tr in episode] == [-1.0, -1.0, -6.0]  # only the action that spends the budget
-    batch = root_algo.batches[0]
-    # hindsight copies (goal = the final position): the last one reaches its goal, so it earns 0, not the penalty
-    np.testing.assert_array_equal(batch.rew[3:], [-1.0, -1.0, 0.0])
-    np.testing.assert_array_equal(batch.done[3:], [0, 0, 1])
-
-
-def test_budget_failures_are_vectorised_over_spent_and_achieved() -> None:
-    env, layout = env_and_layout()
-    bounds = (env.observation_space["desired_goal"].low, env.observation_space["desired_goal"].high)
-    task = EnvGoalSubtask(PartialObs(layout, None), "position", bounds, env.compute_reward, 4,
-                          observe_budget=True, budget_failure_reward=-7.0)
-    new_obs = np.zeros((4, task.obs_dim), np.float32)
-    new_obs[:, -1] = [0.0, 0.25, 0.0, 1.0]
-    achieved = np.array([False, False, True, False])
-    np.testing.assert_array_equal(task.budget_spent(new_obs), [True, False, True, False])
-    np.testing.assert_array_equal(task.budget_failures(new_obs, achieved), [-7.0, 0.0, 0.0, 0.0])
-    with pytest.raises(ValueError, match="needs observe_budget"):
-        EnvGoalSubtask(PartialObs(layout, None), "position", bounds, env.compute_reward, 4, budget_failure_reward=-1.0)

@@ -77,7 +77,7 @@ class Run:
 def test_resume_mid_episode_is_bit_identical(algo: str) -> None:
     a = Run(algo)
     a.steps(157)  # past learning_starts, in the middle of an episode and of a timed subgoal
-    assert a.ep_step > 0 and len(a.graph.active_path) == 2
+    assert a.ep_step > 0 and len(a.graph.state_dict()["path"]) == 2
     blob, env, obs, ep_step, total = a.snapshot(), copy.deepcopy(a.env), copy.deepcopy(a.obs), a.ep_step, a.total
     a.steps(120)
     b = Run(algo)  # fresh graph and registry, same seed

@@ -57,7 +57,6 @@ def test_act_shapes_bounds_and_fresh_arrays() -> None:
         kept = first.copy()
         learner.act(obs + 1, deterministic)
         np.testing.assert_array_equal(first, kept)
-    np.testing.assert_array_equal(learner.propose(obs, True), learner.act(obs, True))
 
 
 def test_deterministic_act_is_tanh_of_clamped_mu() -> None:
@@ -69,12 +68,11 @@ def test_deterministic_act_is_tanh_of_clamped_mu() -> None:
     np.testing.assert_allclose(learner.act(obs, True), torch.tanh(mu).numpy(), rtol=1e-6)
 
 
-def test_q_value_is_min_of_batched_q_values() -> None:
+def test_q_values_are_one_per_pair_without_grad() -> None:
     learner = make_learner(4, 2)
     obs, act = torch.randn(5, 4), torch.rand(5, 2) * 2 - 1
     q = learner.q_values(obs, act)
     assert q.shape == (5,) and not q.requires_grad
-    assert learner.q_value(obs[2].numpy(), act[2].numpy()) == pytest.approx(float(q[2]), rel=1e-6)
 
 
 def test_force_negative_critic_is_negative() -> None:
@@ -138,18 +136,6 @@ def test_target_uses_per_transition_discount_exponent(exponent: float) -> None:
     learner.update(batch)
     y = 0.5 + 0.5**exponent * c
     assert learner.pop_stats()["loss_critic"] == pytest.approx(2 * (q0 - y) ** 2, rel=1e-6)
-
-
-@pytest.mark.parametrize("backup", [True, False])
-def test_backup_entropy_false_drops_the_entropy_term_from_the_target(backup: bool) -> None:
-    """Constant critics as above with alpha = 2: without the backup the target is r + gamma Q' exactly."""
-    q0, c = 0.25, -2.0
-    learner = constant_critics(make_learner(gamma=0.5, alpha=2.0, backup_entropy=backup), q0, c)
-    batch = make_batches(4, 2, 1, size=16)[0]
-    learner.update(batch._replace(rew=torch.full((16,), 0.5), done=torch.zeros(16), discount_exponent=torch.ones(16)))
-    exact = 2 * (q0 - (0.5 + 0.5 * c)) ** 2
-    loss = learner.pop_stats()["loss_critic"]
-    assert (loss == pytest.approx(exact, rel=1e-6)) is not backup
 
 
 def test_done_stops_bootstrapping() -> None:
@@ -291,45 +277,6 @@ def test_cuda_learner_matches_api() -> None:
     assert learner.act(np.zeros(4, dtype=np.float32), False).shape == (2,)
     assert learner.q_values(torch.zeros(3, 4, device="cuda"), torch.zeros(3, 2, device="cuda")).device.type == "cuda"
     assert learner.pop_stats()["n_updates"] == 3.0
-
-
-def test_policy_averaging_acts_deterministically_with_the_polyak_average_of_the_actor() -> None:
-    learner = make_learner(policy_averaging=0.25)
-    plain = make_learner()
-    obs = np.linspace(-1, 1, 4).astype(np.float32)
-    actor_0 = learner._actor_flat.clone()
-    assert np.array_equal(learner.act(obs, True), plain.act(obs, True))  # the average starts at the initial actor
-    for batch in make_batches(4, 2, 3):
-        learner.update(batch)
-        plain.update(batch)
-    assert torch.equal(learner._actor_flat, plain._actor_flat)  # averaging never changes training
-    assert not torch.equal(learner._avg_actor, learner._actor_flat)
-    reference = make_learner()
-    reference._actor_flat.copy_(learner._avg_actor)  # an actor that is the average
-    assert np.array_equal(learner.act(obs, True), reference.act(obs, True))
-    assert np.array_equal(learner.act(obs, False), plain.act(obs, False))  # exploration uses the online actor
-    steps = [actor_0]
-    replay = make_learner()
-    for batch in make_batches(4, 2, 3):
-        replay.update(batch)
-        steps.append(replay._actor_flat.clone())
-    expected = steps[0]
-    for actor in steps[1:]:
-        expected = expected + 0.25 * (actor - expected)
-    torch.testing.assert_close(learner._avg_actor, expected, rtol=0, atol=1e-6)
-
-
-def test_policy_averaging_state_round_trip_and_mismatch() -> None:
-    learner = make_learner(policy_averaging=0.5)
-    for batch in make_batches(4, 2, 2):
-        learner.update(batch)
-    other = make_learner(policy_averaging=0.5, init_seed=9)
-    other.load_state_dict(learner.state_dict())
-    assert torch.equal(other._avg_actor, learner._avg_actor)
-    with pytest.raises(ValueError, match="policy_averaging"):
-        make_learner().load_state_dict(learner.state_dict())
-    with pytest.raises(ValueError, match="policy_averaging"):
-        make_learner(policy_averaging=0.0)
 
 
 def test_sample_with_log_prob_matches_torch_distributions_and_leaves_exploration_alone() -> None:

@@ -36,8 +36,8 @@ SPECS = {
     "same_dims": [(6, 2, {}), (6, 2, {})],
     "padded_obs_act": [(18, 1, {}), (15, 5, {})],
     "mixed_configs": [
-        (5, 3, {"auto_alpha": True, "force_negative": True, "tau": 0.01, "policy_averaging": 0.1}),
-        (8, 1, {"gamma": 0.9, "learning_rate": 1e-3, "alpha_learning_rate": 1e-2, "backup_entropy": False}),
+        (5, 3, {"auto_alpha": True, "force_negative": True, "tau": 0.01}),
+        (8, 1, {"gamma": 0.9, "learning_rate": 1e-3, "alpha_learning_rate": 1e-2}),
         (4, 2, {"hidden_layers": [16, 40], "auto_alpha": True, "target_entropy": 0.3}),
     ],
     "different_depths": [(5, 2, {}), (5, 2, {"hidden_layers": [8]}), (3, 1, {"hidden_layers": [8]})],

@@ -110,7 +110,7 @@ def test_stats_use_the_lean_sac_names(name: str) -> None:
         expected |= {"alpha", "entropy", "loss_alpha"}
     assert set(stats) == expected and stats["n_updates"] == 4.0
     assert all(isinstance(v, float) and np.isfinite(v) for v in stats.values())
-    assert stats["q_mean"] < 0 and lrn.q_value(np.zeros(OBS), np.zeros(ACT)) < 0, "force_negative critic"
+    assert stats["q_mean"] < 0 and float(lrn.q_values(torch.zeros(1, OBS), torch.zeros(1, ACT))[0]) < 0, "force_negative critic"
     q = lrn.q_values(torch.zeros(3, OBS), torch.zeros(3, ACT))
     assert q.shape == (3,) and not q.requires_grad
     assert lrn.pop_stats() == {}

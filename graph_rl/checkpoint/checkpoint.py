@@ -40,7 +40,8 @@ __all__ = [
     "remove_checkpoints",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: compressed replay, EAT state in its algorithm (format 1 predates them)."""
 META_FILE = "checkpoint.json"
 STATE_FILE = "state.pt"
 CONFIG_FILE = "config.json"

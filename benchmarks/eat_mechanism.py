@@ -36,21 +36,26 @@ import bench_cli  # benchmarks/ is on sys.path when run as a script
 
 
 class _CheckRecorder:
-    """Wraps the top node's interruption hook: records (episode step, fired) of every check.
+    """Wraps the top level's termination policy: records (episode step, fired) of every check.
 
-    With ``suppress`` set the hook is still consulted (its statistics move as usual) but never ends a subgoal.
+    With ``suppress`` set the policy is still consulted (its statistics move as usual) but never ends a subgoal.
     """
 
-    def __init__(self, hook: Any) -> None:
-        self.hook = hook
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
         self.suppress = False
         self.checks: list[tuple[int, bool]] = []
 
-    def __call__(self, node: Any, env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool) -> bool:
-        fired = bool(self.hook(node, env_obs, ep_step=ep_step, total_step=total_step, testing=testing))
+    def __call__(self, pending: Any, observe: Any, child_finished: Any, env_obs: Mapping[str, Any], *, ep_step: int,
+                 total_step: int, testing: bool) -> bool:
+        fired = bool(self.policy(pending, observe, child_finished, env_obs, ep_step=ep_step, total_step=total_step,
+                                 testing=testing))
         fired = fired and not self.suppress
         self.checks.append((ep_step, fired))
         return fired
+
+    def metrics(self) -> dict[str, float]:
+        return self.policy.metrics()
 
 
 def onsets(frozen: np.ndarray) -> np.ndarray:
@@ -139,13 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     args, agent = bench_cli.parse_and_load(parser, argv)
     from graph_rl.session.run import make_env
 
-    top = agent.graph.root
-    if agent.config.algo != "EAT" or top.interruption_hook is None:
+    top = agent.graph.root.algorithm
+    if agent.config.algo != "EAT" or getattr(top, "termination", None) is None:
         return bench_cli.fail(parser.prog, f"{args.source}: not an EAT agent (algo {agent.config.algo})")
     if not hasattr(agent.env.unwrapped, "frozen_platforms"):
         return bench_cli.fail(parser.prog, f"{args.source}: env {agent.config.run.env} is not a Platforms env")
-    recorder = _CheckRecorder(top.interruption_hook)
-    top.interruption_hook = recorder
+    recorder = _CheckRecorder(top.termination)
+    top.termination = recorder
     seed = agent.config.seed if args.seed is None else args.seed
     calm = dataclasses.replace(agent, env=make_env(agent.config.run, use_freeze=False))
     report = {

@@ -26,7 +26,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph_rl.learners.tianshou_adapter import LEARNER_NAMES, TianshouConfig, make_learner  # noqa: E402
+from graph_rl.learners import learner_names, make_learner  # noqa: E402
+from graph_rl.learners.tianshou_adapter import TianshouConfig  # noqa: E402
 from graph_rl.replay import ReplayBuffer  # noqa: E402
 
 BUFFER_PATH = "tianshou.SAC(buffer)"
@@ -72,7 +73,7 @@ def _time_ms(fn: Callable[[], object], n: int) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--learners", nargs="+", default=["SAC", "tianshou.SAC", BUFFER_PATH, "tianshou.TD3"],
-                   choices=[*LEARNER_NAMES, BUFFER_PATH])
+                   choices=[*learner_names(), BUFFER_PATH])
     p.add_argument("--hidden", nargs="+", type=int, default=[32, 32])
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--obs_dim", type=int, default=16)

@@ -15,18 +15,51 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
-from graph_rl.config.graph_params import AlgoKwargs
-from graph_rl.learners import SACLearner
+from graph_rl.config.graph_params import AlgoKwargs, FidelityParams
+from graph_rl.learners import Learner, update_many
 from graph_rl.replay import ReplayBatch, ReplayBuffer
 from graph_rl.spaces import UnitMap
 from graph_rl.subtasks import Subtask
 
-__all__ = ["Transition", "RelabelledBatch", "EpisodeArrays", "Algorithm"]
+__all__ = ["PendingAction", "ActionHook", "Transition", "RelabelledBatch", "EpisodeArrays", "Algorithm", "learn_together"]
+
+
+@dataclasses.dataclass(slots=True)
+class PendingAction:
+    """The action a node is running: emitted at ``t0`` on observation ``obs``, closed when control returns.
+
+    ``env_return`` sums the env rewards collected while it runs, the k-th weighted by the algorithm's
+    ``env_reward_discount ** k`` (``env_weight`` is the next weight).
+    """
+
+    obs: np.ndarray
+    action: np.ndarray
+    child: int
+    t0: int
+    test_child: bool
+    env_return: float = 0.0
+    env_weight: float = 1.0
+
+
+class ActionHook(Protocol):
+    """An algorithm's view of its node's running action, after every env step while the node waits on a child.
+
+    ``observe()`` is the node's observation of ``env_obs`` (computed on demand), ``child_finished()`` whether the
+    child's activation ends at this step anyway. Returning True ends the action now: the node closes it as
+    ``interrupted`` (not charged to its budget) and emits a fresh one. EAT's termination and intra-action traces
+    plug in here; nodes know nothing of them.
+    """
+
+    def on_step(
+        self, pending: PendingAction, observe: Callable[[], np.ndarray], child_finished: Callable[[], bool],
+        env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool,
+    ) -> bool: ...
 
 
 @dataclasses.dataclass(slots=True)
@@ -34,9 +67,7 @@ class Transition:
     """One closed action of a node, in the node's own terms.
 
     ``action`` and ``child_hindsight`` are flat, in action-space units; times are episode steps.
-    ``interrupted``: the node's own interruption hook ended the action early (EAT termination).
-    ``intra_*`` (a node with ``trace_actions``): the node's observations at steps ``t0 + intra_offset`` while the
-    action ran (offsets in ``1..t1-t0-1``) and the env return still to come from each, discounted from there on.
+    ``interrupted``: the algorithm's :class:`ActionHook` ended the action early (EAT termination).
     """
 
     obs: np.ndarray
@@ -54,9 +85,6 @@ class Transition:
     child_hindsight: np.ndarray | None = None
     child_completed: bool = True
     interrupted: bool = False
-    intra_obs: np.ndarray | None = None
-    intra_offset: np.ndarray | None = None
-    intra_return: np.ndarray | None = None
 
     def to_state(self) -> dict[str, Any]:
         """Plain-data copy (lists, floats) for checkpoints."""
@@ -68,15 +96,9 @@ class Transition:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Transition:
-        arrays = {"obs", "action", "new_obs", "achieved_goal", "child_hindsight", "intra_obs", "intra_return"}
-        kwargs = {
-            k: (np.asarray(v, dtype=np.float32) if k in arrays and v is not None else v) for k, v in state.items()
-        }
-        if kwargs.get("intra_offset") is not None:
-            kwargs["intra_offset"] = np.asarray(kwargs["intra_offset"], dtype=np.int64)
-        if kwargs.get("intra_obs") is not None:
-            kwargs["intra_obs"] = kwargs["intra_obs"].reshape(-1, len(kwargs["obs"]))
-        return cls(**kwargs)
+        arrays = {"obs", "action", "new_obs", "achieved_goal", "child_hindsight"}
+        return cls(**{k: (np.asarray(v, dtype=np.float32) if k in arrays and v is not None else v)
+                      for k, v in state.items()})
 
 
 @dataclasses.dataclass(slots=True)
@@ -139,11 +161,18 @@ class Algorithm(ABC):
         policy_rng: ``node/<name>/policy`` (fully random actions, subgoal-testing flags).
         her_rng: ``node/<name>/her`` (hindsight indices and times).
         child_failure_penalty: reward of a testing transition (a failed subgoal test).
+        fidelity: switches that reproduce the original's defects (default: none).
     """
 
+    hook: ActionHook | None = None
+    """Watches the node's running action step by step (EAT); None: the node only waits."""
+    env_reward_discount: float = 1.0
+    """Per-step weight of the env rewards summed over one of this level's actions (1 = plain sum)."""
+
     def __init__(
-        self, subtask: Subtask, action_map: UnitMap, learner: SACLearner, buffer: ReplayBuffer, params: AlgoKwargs,
+        self, subtask: Subtask, action_map: UnitMap, learner: Learner, buffer: ReplayBuffer, params: AlgoKwargs,
         policy_rng: np.random.Generator, her_rng: np.random.Generator, child_failure_penalty: float = -1.0,
+        fidelity: FidelityParams | None = None,
     ) -> None:
         self.subtask = subtask
         self.action_map = action_map
@@ -153,8 +182,7 @@ class Algorithm(ABC):
         self.policy_rng = policy_rng
         self.her_rng = her_rng
         self.child_failure_penalty = float(child_failure_penalty)
-        self.penalise_interrupted_tests = False
-        """A test cut short by this node's own termination counts as failed (EAT ``interrupted_test_penalty``)."""
+        self.fidelity = FidelityParams() if fidelity is None else fidelity
         self.episode: list[Transition] = []
         self._last_step = 0
         self._credit = 0.0
@@ -179,6 +207,11 @@ class Algorithm(ABC):
 
     def add(self, transition: Transition) -> None:
         self.episode.append(transition)
+
+    def reset(self) -> None:
+        """Start of an env episode: drop any unfinished node episode and the previous episode's metrics."""
+        self.episode.clear()
+        self.pop_episode_metrics()
 
     def end_episode(self, store: bool) -> None:
         """Relabel and store the finished node episode (if ``store``); log Q of the taken actions."""
@@ -219,7 +252,7 @@ class Algorithm(ABC):
         subgoal tests, with the original action and ``child_failure_penalty``.
 
         A test only fails if the child's activation ran its course (goal, budget or deadline) without
-        success, or, with ``penalise_interrupted_tests``, was cut short by this node's own termination. A child
+        success, or, with ``fidelity.penalise_interrupted_tests``, was cut short by this node's own termination. A child
         cut short otherwise, by the env episode ending (e.g. the env goal reached mid-subgoal) or by an
         ancestor's interruption, was not tested: the original penalised it anyway, so with 30% testing the
         very subgoal that reached the env goal often got the terminal failure penalty (the research fork
@@ -253,7 +286,7 @@ class Algorithm(ABC):
         """Mask of the actions whose subgoal test failed (see :meth:`apply_child_feedback`)."""
         child_ok = np.array([tr.child_achieved for tr in episode], dtype=bool)
         completed = np.array([tr.child_completed for tr in episode], dtype=bool)
-        if self.penalise_interrupted_tests:
+        if self.fidelity.penalise_interrupted_tests:
             completed |= np.array([tr.interrupted for tr in episode], dtype=bool)
         return np.array([tr.test_child for tr in episode], dtype=bool) & ~child_ok & completed
 
@@ -302,3 +335,18 @@ class Algorithm(ABC):
         self._last_step = int(state["last_step"])
         self._credit = float(state["credit"])
         self.q_sum, self.q_count, self.n_test_penalties = state["metrics"]
+
+
+def learn_together(algorithms: Sequence[Algorithm], total_step: int) -> list[dict[str, float]]:
+    """Every algorithm's gradient steps due at ``total_step``; the k-th steps of several algorithms go through one
+    batched :func:`~graph_rl.learners.update_many` call. Returns each algorithm's learner statistics over this call
+    (empty where none was due)."""
+    due = [algo.due_updates(total_step) for algo in algorithms]
+    for k in range(max(due, default=0)):
+        todo = [algo for algo, n in zip(algorithms, due) if k < n]
+        batches = [algo.sample() for algo in todo]
+        if len(todo) == 1:
+            todo[0].learner.update(batches[0])
+        else:
+            update_many([algo.learner for algo in todo], batches)
+    return [algo.learner.pop_stats() if n > 0 else {} for algo, n in zip(algorithms, due)]

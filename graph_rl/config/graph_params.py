@@ -20,8 +20,8 @@ from typing import Literal
 from graph_rl.config.schema import ConfigError
 
 __all__ = [
-    "FlatAlgoKwargs", "AlgoKwargs", "ModelKwargs", "SubtaskSpecParams", "EATParams", "LevelParams", "GraphParams",
-    "TIMED_ALGORITHMS",
+    "FlatAlgoKwargs", "AlgoKwargs", "ModelKwargs", "SubtaskSpecParams", "EATParams", "FidelityParams", "LevelParams",
+    "GraphParams", "TIMED_ALGORITHMS",
 ]
 
 TIMED_ALGORITHMS = ("HiTS", "EAT")
@@ -86,9 +86,7 @@ class AlgoKwargs:
     buffer_size: int | None = None
     """Replay capacity; null = derived from n_steps like the original runner (reference 6.4)."""
     buffer_size_factor: float = 1.0
-    deterministic_subgoal_testing: bool = True
-    """A subgoal-tested sub-hierarchy really acts deterministically (the HAC paper's intent; the original
-    never did, reference 3.6). False reproduces the original: tested children keep exploring."""
+    """Scales the derived replay capacity (ignored with an explicit ``buffer_size``)."""
 
     def validate(self, path: str) -> None:
         _check(self.n_hindsight_goals >= 0, _join(path, "n_hindsight_goals"), "must be >= 0")
@@ -172,37 +170,25 @@ class SubtaskSpecParams:
 class EATParams:
     """EAT on the top level: when to terminate its running timed subgoal early, and its time-discounted objective."""
 
-    strategy: Literal[
-        "never", "changing_q", "changing_q_gap", "changing_q_relative", "changing_target", "random"
-    ] = "never"
-    """``never`` = plain HiTS; ``changing_q``: Q(fresh) > Q(running, remaining time) + k * running std of Q;
-    ``changing_q_gap``: the gap Q(fresh) - Q(running) > 0 and > its running mean + k * its running std;
-    ``changing_q_relative``: Q(fresh) - Q(running) > margin * |Q(running)| > 0; ``changing_target``: the implied
-    velocities towards the two subgoals differ by more than a threshold; ``random``: with a fixed probability."""
+    strategy: Literal["never", "changing_q", "changing_q_gap", "changing_target"] = "never"
+    """``never``: no termination (with ``time_discounted`` the "dummy" ablation, without it plain HiTS);
+    ``changing_q``: Q(fresh) > Q(running, remaining time) + k * running std of Q (the paper's Changing Q);
+    ``changing_q_gap`` (ours): the gap Q(fresh) - Q(running) > 0 and > its running mean + k * its running std;
+    ``changing_target``: the implied velocities towards the two subgoals differ by more than a relative threshold
+    (the paper's Changing target)."""
     warmup_steps: int = 0
-    """No termination before this many training env steps."""
+    """No termination before this many training env steps (Q statistics are collected from half of it on)."""
     q_std_multiplier: float = 1.0
     """k of ``changing_q`` and ``changing_q_gap``."""
     q_smoothing: float = 0.999
     """Smoothing constant of the running mean and std of Q (``changing_q``) or of the gap (``changing_q_gap``)."""
-    q_stats_start: int | None = None
-    """Training env step from which Q statistics are collected; null = warmup_steps / 2."""
-    q_relative_margin: float = 0.1
-    """Margin of ``changing_q_relative``."""
     target_threshold: float = 0.5
-    """Threshold of ``changing_target``."""
-    target_relative: bool = True
-    """``changing_target`` compares 2 |v_run - v_new| / (|v_run| + |v_new|) (in [0, 2]) instead of |v_run - v_new|."""
-    termination_probability: float = 0.0
-    """Per-step probability of ``random``."""
+    """Threshold of ``changing_target`` on 2 |v_run - v_new| / (|v_run| + |v_new|) (in [0, 2])."""
     time_discounted: bool = True
     """Top-level reward = discounted env reward collected during the action / reward_normalization, bootstrap with
     gamma ** (env steps it lasted), gamma = the level's ``flat_algo_kwargs.gamma``. False keeps HiTS's objective."""
     reward_normalization: float = 1.0
     """c of the time-discounted reward."""
-    interrupted_test_penalty: Literal["none", "full"] = "none"
-    """A subgoal test cut short by a termination: ``none`` stores no testing transition (the child never reached its
-    deadline, so nothing was tested); ``full`` stores one with ``child_failure_penalty``, as the original fork did."""
     protect_subgoal_tests: bool = False
     """Never terminate a subgoal that tests the child: it runs to its deadline, so an unreachable subgoal is
     penalised (the original terminated tests too, which leaves the top level's proposals unpenalised)."""
@@ -216,20 +202,27 @@ class EATParams:
         _check(self.warmup_steps >= 0, _join(path, "warmup_steps"), "must be >= 0")
         _check(self.q_std_multiplier >= 0, _join(path, "q_std_multiplier"), "must be >= 0")
         _check(0 < self.q_smoothing < 1, _join(path, "q_smoothing"), f"must be in (0, 1), got {self.q_smoothing}")
-        _check(self.q_stats_start is None or self.q_stats_start >= 0, _join(path, "q_stats_start"), "must be >= 0")
-        _check(self.q_relative_margin >= 0, _join(path, "q_relative_margin"), "must be >= 0")
         _check(self.target_threshold >= 0, _join(path, "target_threshold"), "must be >= 0")
-        p = self.termination_probability
-        _check(0 <= p <= 1, _join(path, "termination_probability"), f"must be in [0, 1], got {p}")
-        _check(
-            self.strategy != "random" or p > 0, _join(path, "termination_probability"), "the random strategy needs > 0"
-        )
         _check(self.reward_normalization > 0, _join(path, "reward_normalization"), "must be > 0")
         _check(self.intra_action_samples >= 0, _join(path, "intra_action_samples"), "must be >= 0")
         _check(
             self.time_discounted or not self.intra_action_samples, _join(path, "intra_action_samples"),
             "needs time_discounted (a HiTS-objective transition has no reward to split)",
         )
+
+
+@dataclasses.dataclass(kw_only=True)
+class FidelityParams:
+    """Switches that reproduce defects of the original code, for differential tests against it; all off by default,
+    none on in a shipped file. Each names the reference item that documents the defect."""
+
+    tested_subgoals_explore: bool = False
+    """A subgoal-tested sub-hierarchy keeps exploring, as in the original, whose policy read a key no algorithm set
+    (reference 3.6); off: it acts deterministically, as the HAC paper intends."""
+    penalise_interrupted_tests: bool = False
+    """EAT: a subgoal test cut short by a termination gets the full failure penalty, as in the original fork, which
+    meant to scale it by the elapsed fraction but read the flag from the wrong dict (EAT reference 1.6, 1.9 item 3);
+    off: no testing transition, since the child never reached its deadline."""
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -250,6 +243,8 @@ class GraphParams:
     level_params_list: list[LevelParams]
     eat: EATParams | None = None
     """EAT only (required there): a HiTS hierarchy whose top level can terminate its running subgoal."""
+    fidelity: FidelityParams = dataclasses.field(default_factory=FidelityParams)
+    """Reproduce the original's defects (differential tests only)."""
 
     def validate(self, path: str) -> None:
         _check(self.n_layers >= 1, _join(path, "n_layers"), f"must be >= 1, got {self.n_layers}")
@@ -272,6 +267,10 @@ class GraphParams:
             where = _join(path, f"level_params_list[{i}].subtask_spec_params")
             timed = self.algorithm in TIMED_ALGORITHMS and i < top
             if timed:
+                strategy = level.algo_kwargs.goal_sampling_strategy
+                _check(strategy in ("future", "final"),
+                       _join(path, f"level_params_list[{i}].algo_kwargs.goal_sampling_strategy"),
+                       f"HiTS supports the 'future' and 'final' hindsight strategies, not {strategy!r}")
                 _check(spec.delta_t_max is not None, _join(where, "delta_t_max"), "HiTS levels need delta_t_max")
                 _check(
                     spec.delta_t_max != -1 or i == top - 1,

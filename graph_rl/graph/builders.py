@@ -12,8 +12,8 @@ Derived values, as in the original: the top level's ``max_n_actions = -1`` is th
 HAC level 0's ``-1`` is ``episode length / product of the higher budgets``; HiTS ``delta_t_max = -1``
 (right below the top) is ``episode length / top budget``; default ``child_failure_penalty`` is
 ``-max_n_actions`` of the level (HiTS levels: -1); default replay capacities follow reference 6.4.
-Each level's random streams are ``node/<name>/{init,explore,replay,her,policy}`` (EAT's random termination:
-``node/<name>/termination``; its intra-action transitions: ``node/<name>/intra``).
+Each level's random streams are ``node/<name>/{init,explore,replay,her,policy}`` (EAT's intra-action transitions:
+``node/<name>/intra``).
 """
 
 from __future__ import annotations
@@ -26,19 +26,18 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from graph_rl.algorithms import EAT, HAC, Algorithm, HiTS, IntraActions
+from graph_rl.algorithms import EAT, HAC, Algorithm, HiTS
+from graph_rl.algorithms.eat import DiscountedEnvGoalSubtask
 from graph_rl.config import ConfigError
 from graph_rl.config.graph_params import TIMED_ALGORITHMS, GraphParams, LevelParams, SubtaskSpecParams
 from graph_rl.graph.graph import Graph
-from graph_rl.learners import SACConfig
-from graph_rl.learners.tianshou_adapter import LEARNER_NAMES, make_learner
+from graph_rl.learners import Learner, SACConfig, learner_names, make_learner
 from graph_rl.nodes import Node
-from graph_rl.nodes.termination import make_termination
 from graph_rl.replay import ReplayBuffer
 from graph_rl.rng import RngRegistry
 from graph_rl.spaces import DictLayout, UnitMap, box_bounds
 from graph_rl.subtasks import (
-    AuxReward, DeltaTAchReward, DiscountedEnvGoalSubtask, EnvGoalSubtask, EnvReward, GoalTolReward, PartialObs,
+    AuxReward, DeltaTAchReward, EnvGoalSubtask, EnvReward, GoalTolReward, PartialObs,
     ShortestPathSubtask, Subtask, TimedGoalSubtask,
 )
 
@@ -76,7 +75,7 @@ class EnvSpec:
         )
 
 
-def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: RngRegistry, device: str) -> Any:
+def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: RngRegistry, device: str) -> Learner:
     flat, model = level.algo_kwargs.flat_algo_kwargs, level.model_kwargs
     config = SACConfig(
         hidden_layers=list(model.hidden_layers), learning_rate=model.learning_rate, gamma=flat.gamma, tau=flat.tau,
@@ -164,14 +163,11 @@ class _Builder:
             eat = self.params.eat
             discounted = {} if eat is None or not eat.time_discounted else {"reward_normalization": eat.reward_normalization}
             cls = DiscountedEnvGoalSubtask if discounted else EnvGoalSubtask
-            try:
-                return cls(
-                    partial, spec.env_goal_key, self.env.goal_bounds, self.env.compute_reward, self.budgets[i], aux,
-                    spec.constant_failure_return, **discounted, **self.budget_kwargs(spec),
-                )
-            except (KeyError, ValueError) as err:
-                key = "observe_budget" if "observe_budget" in str(err) else "env_goal_key"
-                raise ConfigError(f"{self.path(i, 'subtask_spec_params', key)}: {err.args[0]}") from None
+            self.check_env_goal(i, partial)
+            return cls(
+                partial, spec.env_goal_key, self.env.goal_bounds, self.env.compute_reward, self.budgets[i], aux,
+                spec.constant_failure_return, **discounted, **self.budget_kwargs(spec),
+            )
         goal_keys = list(partial.keys) if spec.goal_keys is None else spec.goal_keys
         learnt = self.max_thresholds(i, goal_keys) if self.timed else None
         thresholds = {**(learnt or {}), **spec.goal_thresholds}
@@ -194,6 +190,20 @@ class _Builder:
             partial, goal_keys, thresholds, delta_t_max, spec.delta_t_min, self.rng.numpy(f"node/{self.name(i)}/her"), aux,
             learnt,
         )
+
+    def check_env_goal(self, i: int, partial: PartialObs) -> None:
+        """The top level's env goal key must be visible and as wide as the env goal; an observed budget needs one."""
+        spec = self.levels[i].subtask_spec_params
+        key = spec.env_goal_key
+        if key not in partial.layout.slices:
+            raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'env_goal_key')}: {key!r} is not a visible "
+                              f"observation key {list(partial.keys)}")
+        width, goal_dim = len(partial.layout.indices([key])), len(self.env.goal_bounds[0])
+        if width != goal_dim:
+            raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'env_goal_key')}: {key!r} has {width} dims but "
+                              f"desired_goal has {goal_dim}")
+        if spec.observe_budget and self.budgets[i] is None:
+            raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'observe_budget')}: needs a budget")
 
     @staticmethod
     def budget_kwargs(spec: SubtaskSpecParams) -> dict[str, Any]:
@@ -235,10 +245,10 @@ class _Builder:
 
     def algorithm(self, i: int, subtask: Subtask, action_layout: tuple[np.ndarray, np.ndarray], child: Subtask | None) -> Algorithm:
         level, name = self.levels[i], self.name(i)
-        if level.algo_kwargs.flat_algo_name not in LEARNER_NAMES:
+        if level.algo_kwargs.flat_algo_name not in learner_names():
             raise ConfigError(
                 f"{self.path(i, 'algo_kwargs', 'flat_algo_name')}: unknown {level.algo_kwargs.flat_algo_name!r} "
-                f"(known: {', '.join(LEARNER_NAMES)})"
+                f"(known: {', '.join(learner_names())})"
             )
         action_map = UnitMap(*action_layout)
         try:
@@ -250,25 +260,17 @@ class _Builder:
         )
         args = (subtask, action_map, learner, buffer, level.algo_kwargs, self.rng.numpy(f"node/{name}/policy"),
                 self.rng.numpy(f"node/{name}/her"))
+        fidelity = self.params.fidelity
         if isinstance(subtask, TimedGoalSubtask):
             columns = child.parent_action_layout.slices["goal"] if isinstance(child, TimedGoalSubtask) else None
-            try:
-                return HiTS(*args, child_failure_penalty=self.penalty(i), hindsight_columns=columns)
-            except ValueError as err:
-                raise ConfigError(f"{self.path(i, 'algo_kwargs', 'goal_sampling_strategy')}: {err}") from None
-        if self.params.eat is not None and i == self.top:
-            eat = self.params.eat
-            termination = make_termination(eat, child, action_map, subtask.obs_dim, self.rng, name)
-            intra = None
-            if eat.intra_action_samples:
-                slot = child.parent_action_layout.slices["delta_t_ach"].start
-                intra = IntraActions(eat.intra_action_samples, self.rng.numpy(f"node/{name}/intra"), child.time, slot)
-            try:
-                return EAT(*args, child_failure_penalty=self.penalty(i), termination=termination,
-                           penalise_interrupted_tests=eat.interrupted_test_penalty == "full", intra=intra)
-            except ValueError as err:
-                raise ConfigError(f"{self.path(i, 'algo_kwargs', 'goal_sampling_strategy')}: {err}") from None
-        return HAC(*args, child_failure_penalty=self.penalty(i) if i > 0 else -1.0)
+            return HiTS(*args, child_failure_penalty=self.penalty(i), fidelity=fidelity, hindsight_columns=columns)
+        eat = self.params.eat
+        if eat is not None and i == self.top:
+            assert isinstance(child, TimedGoalSubtask)
+            intra_rng = self.rng.numpy(f"node/{name}/intra") if eat.intra_action_samples else None
+            return EAT(*args, child_failure_penalty=self.penalty(i), fidelity=fidelity, eat=eat, child=child,
+                       intra_rng=intra_rng)
+        return HAC(*args, child_failure_penalty=self.penalty(i) if i > 0 else -1.0, fidelity=fidelity)
 
     def build(self) -> Graph:
         child_node: Node | None = None
@@ -279,12 +281,7 @@ class _Builder:
                 bounds = self.env.action_bounds
             else:
                 bounds = (child.parent_action_layout.low, child.parent_action_layout.high)
-            algorithm = self.algorithm(i, subtask, bounds, child)
-            hook = algorithm.termination if isinstance(algorithm, EAT) else None
-            discount = algorithm.gamma if isinstance(algorithm, EAT) and algorithm.time_discounted else 1.0
-            trace = isinstance(algorithm, EAT) and algorithm.intra is not None
-            node = Node(self.name(i), subtask, algorithm, interruption_hook=hook, env_reward_discount=discount,
-                        trace_actions=trace)
+            node = Node(self.name(i), subtask, self.algorithm(i, subtask, bounds, child))
             if child_node is not None:
                 node.add_child(child_node)
             child_node = node

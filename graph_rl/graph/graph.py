@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from graph_rl.learners import update_many
+from graph_rl.algorithms import learn_together
 from graph_rl.nodes import Feedback, Node
 
 __all__ = ["Graph"]
@@ -92,8 +92,6 @@ class Graph:
             pending = node.current.pending
             pending.env_return += pending.env_weight * reward
             pending.env_weight *= node.env_reward_discount
-            if pending.trace is not None:
-                node.record_step(new_obs, ep_step)
         interrupter = len(path)
         for depth in range(len(path) - 1):
             if path[depth].wants_interrupt(new_obs, ep_step, total_step, testing) and interrupter == len(path):
@@ -111,22 +109,9 @@ class Graph:
         return depth < 0
 
     def learn(self, total_step: int) -> dict[str, float]:
-        """Run every node's due gradient steps; same-step updates of several nodes go through one
-        batched ``update_many`` call. Returns ``<node>/<metric>`` means over this call's updates."""
-        due = [(node, node.algorithm.due_updates(total_step)) for node in self.nodes]
-        due = [(node, n) for node, n in due if n > 0]
-        for k in range(max((n for _, n in due), default=0)):
-            todo = [node.algorithm for node, n in due if k < n]
-            batches = [algo.sample() for algo in todo]
-            if len(todo) == 1:
-                todo[0].learner.update(batches[0])
-            else:
-                update_many([algo.learner for algo in todo], batches)
-        out: dict[str, float] = {}
-        for node, _ in due:
-            for key, value in node.algorithm.learner.pop_stats().items():
-                out[f"{node.name}/{key}"] = value
-        return out
+        """Every node's due gradient steps (the algorithms' schedule); ``<node>/<metric>`` means over them."""
+        stats = learn_together([node.algorithm for node in self.nodes], total_step)
+        return {f"{node.name}/{key}": value for node, s in zip(self.nodes, stats) for key, value in s.items()}
 
     def episode_metrics(self) -> dict[str, float]:
         """Per-node statistics of the episode just finished, keyed ``<node>/<metric>``."""

@@ -2,7 +2,7 @@
 
 A node picks its learner by ``flat_algo_name``: ``"SAC"`` is our lean SAC (the default and the fastest),
 ``"tianshou.SAC"``, ``"tianshou.TD3"``, ``"tianshou.DDPG"`` and ``"tianshou.REDQ"`` wrap tianshou's algorithms
-with tianshou's stock networks. :func:`make_learner` builds either from the same arguments.
+with tianshou's stock networks (:mod:`graph_rl.learners.registry` names them).
 
 How the adapter drives tianshou (reference: sac_performance.md, gotchas G1-G8):
     * Batches come from our replay buffer and go straight into ``Algorithm._update_with_batch``; the TD target
@@ -33,12 +33,9 @@ import torch.nn.functional as F
 from graph_rl.learners.sac import SACConfig, SACLearner
 from graph_rl.replay.buffer import ReplayBatch
 
-__all__ = ["TIANSHOU_ALGOS", "LEARNER_NAMES", "TianshouConfig", "TianshouLearner", "make_learner"]
+__all__ = ["TIANSHOU_ALGOS", "TianshouConfig", "TianshouLearner"]
 
-TIANSHOU_PREFIX = "tianshou."
 TIANSHOU_ALGOS = ("SAC", "TD3", "DDPG", "REDQ")
-LEARNER_NAMES = ("SAC", *(TIANSHOU_PREFIX + a for a in TIANSHOU_ALGOS))
-"""Every valid ``flat_algo_name``."""
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -230,7 +227,7 @@ class TianshouLearner:
 
     @property
     def algo_name(self) -> str:
-        return TIANSHOU_PREFIX + self._name
+        return "tianshou." + self._name
 
     def _obs_batch(self, obs: torch.Tensor) -> Any:
         return self._batch_cls(obs=obs, info=self._batch_cls())
@@ -331,15 +328,3 @@ class TianshouLearner:
         for key, value in state["counters"].items():
             setattr(self.algorithm, key, value)
         self._sums, self._counts = state["stats"]["sums"], state["stats"]["counts"]
-
-
-def make_learner(flat_algo_name: str, obs_dim: int, act_dim: int, config: SACConfig, *,
-                 init_generator: torch.Generator, explore_generator: torch.Generator,
-                 device: str | torch.device = "cpu") -> SACLearner | TianshouLearner:
-    """The learner named ``flat_algo_name`` (see :data:`LEARNER_NAMES`): ``"SAC"`` or ``"tianshou.<ALGO>"``."""
-    kwargs = dict(init_generator=init_generator, explore_generator=explore_generator, device=device)
-    if flat_algo_name == "SAC":
-        return SACLearner(obs_dim, act_dim, config, **kwargs)
-    if flat_algo_name.startswith(TIANSHOU_PREFIX) and flat_algo_name[len(TIANSHOU_PREFIX):] in TIANSHOU_ALGOS:
-        return TianshouLearner(flat_algo_name[len(TIANSHOU_PREFIX):], obs_dim, act_dim, config, **kwargs)
-    raise ValueError(f"unknown flat_algo_name {flat_algo_name!r}; choose from {', '.join(LEARNER_NAMES)}")

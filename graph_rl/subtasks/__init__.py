@@ -2,12 +2,11 @@
 
 from graph_rl.subtasks.aux_rewards import AuxReward, DeltaTAchReward, EnvReward, GoalTolReward
 from graph_rl.subtasks.base import Goal, GoalCriterion, Outcome, PartialObs, Subtask
-from graph_rl.subtasks.discounted_env_goal import DiscountedEnvGoalSubtask
 from graph_rl.subtasks.env_goal import EnvGoalSubtask
 from graph_rl.subtasks.shortest_path import ShortestPathSubtask
 from graph_rl.subtasks.timed_goal import TimedGoalSubtask, TimeScale
 
 __all__ = [
     "AuxReward", "DeltaTAchReward", "EnvReward", "GoalTolReward", "Goal", "GoalCriterion", "Outcome", "PartialObs", "Subtask",
-    "EnvGoalSubtask", "DiscountedEnvGoalSubtask", "ShortestPathSubtask", "TimedGoalSubtask", "TimeScale",
+    "EnvGoalSubtask", "ShortestPathSubtask", "TimedGoalSubtask", "TimeScale",
 ]

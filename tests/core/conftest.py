@@ -70,7 +70,7 @@ def make_algorithm(
 ) -> Algorithm:
     """An algorithm with a stub learner, a real buffer and generators seeded from ``seed``."""
     amap = UnitMap(np.asarray(bounds[0], np.float32), np.asarray(bounds[1], np.float32))
-    extra = {k: params.pop(k) for k in ("child_failure_penalty", "hindsight_columns") if k in params}
+    extra = {k: params.pop(k) for k in ("child_failure_penalty", "hindsight_columns", "fidelity") if k in params}
     if cls is not HiTS:
         extra.pop("hindsight_columns", None)
     learner = StubLearner(amap.dim) if learner is None else learner

@@ -7,6 +7,7 @@ import pytest
 from conftest import Recorder, SpyHAC, StubLearner, make_algorithm, run_episode
 from point_env import PointGoalEnv
 
+from graph_rl.config.graph_params import FidelityParams
 from graph_rl.graph import Graph
 from graph_rl.nodes import Node
 from graph_rl.spaces import DictLayout
@@ -65,10 +66,10 @@ def three_levels(log: list, hooks: dict, mid_goal: float = -0.9, budget: int = 1
     env, layout = env_and_layout()
     leaf_task, mid_task, root_task = position_subtask(layout, budget), position_subtask(layout, budget), root_subtask(env, layout, budget)
     leaf = Node("leaf", leaf_task, make_algorithm(leaf_task, ENV_ACTION), Recorder(log, "leaf", [1.0]))
-    mid = Node("mid", mid_task, make_algorithm(mid_task, goal_bounds(leaf_task)), Recorder(log, "mid", [0.9]),
-               interruption_hook=hooks.get("mid"))
-    root = Node("root", root_task, make_algorithm(root_task, goal_bounds(mid_task)), Recorder(log, "root", [mid_goal]),
-                interruption_hook=hooks.get("root"))
+    mid_algo, root_algo = make_algorithm(mid_task, goal_bounds(leaf_task)), make_algorithm(root_task, goal_bounds(mid_task))
+    mid_algo.hook, root_algo.hook = hooks.get("mid"), hooks.get("root")
+    mid = Node("mid", mid_task, mid_algo, Recorder(log, "mid", [0.9]))
+    root = Node("root", root_task, root_algo, Recorder(log, "root", [mid_goal]))
     root.add_child(mid).add_child(leaf)
     return Graph(root), env
 
@@ -77,7 +78,8 @@ class Hook:
     def __init__(self, fire_at: int) -> None:
         self.fire_at, self.calls = fire_at, []
 
-    def __call__(self, node: Node, env_obs: dict, *, ep_step: int, total_step: int, testing: bool) -> bool:
+    def on_step(self, pending, observe, child_finished, env_obs: dict, *, ep_step: int, total_step: int,
+                testing: bool) -> bool:
         self.calls.append(ep_step)
         return ep_step == self.fire_at
 
@@ -164,7 +166,7 @@ def test_subgoal_testing_makes_the_tested_child_deterministic(really_determinist
     leaf_task, root_task = position_subtask(layout, 2), root_subtask(env, layout, 2)
     leaf_learner = StubLearner(1)
     leaf_algo = make_algorithm(leaf_task, ENV_ACTION, learner=leaf_learner, fully_random_fraction=1.0,
-                               deterministic_subgoal_testing=really_deterministic)
+                               fidelity=FidelityParams(tested_subgoals_explore=not really_deterministic))
     leaf = Node("leaf", leaf_task, leaf_algo)
     root_algo = make_algorithm(root_task, goal_bounds(leaf_task), cls=SpyHAC, testing_fraction=1.0,
                                fully_random_fraction=0.0, learner=StubLearner(1, action=[0.9]))

@@ -169,7 +169,7 @@ def test_env_reward_aux_with_discounted_env_rewards(log: list) -> None:
     graph, env, top_algo = hits_graph(log, budget=1, delta=-0.4, env_goal=-0.75)  # T = 3 steps
     root = graph.root
     root.subtask.aux_rewards.append(EnvReward(0.1))
-    root.env_reward_discount = 0.5
+    root.env_reward_discount = 0.5  # a time-discounted level's algorithm sets this (EAT)
     run_episode(graph, env)
     (episode,) = top_algo.episodes
     assert episode[0].env_return == pytest.approx(-1 - 0.5 - 0.25)

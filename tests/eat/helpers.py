@@ -8,14 +8,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from graph_rl.algorithms import EAT, HiTS, IntraActions
-from graph_rl.config.graph_params import AlgoKwargs, FlatAlgoKwargs
+from graph_rl.algorithms import HiTS, PendingAction
+from graph_rl.algorithms.eat import EAT, DiscountedEnvGoalSubtask, TerminationPolicy
+from graph_rl.config.graph_params import AlgoKwargs, EATParams, FlatAlgoKwargs
 from graph_rl.graph import Graph
+from graph_rl.learners import Learner
 from graph_rl.nodes import Node
-from graph_rl.nodes.termination import TerminationPolicy
 from graph_rl.replay import ReplayBuffer
 from graph_rl.spaces import DictLayout, UnitMap
-from graph_rl.subtasks import DiscountedEnvGoalSubtask, EnvGoalSubtask, PartialObs, TimedGoalSubtask
+from graph_rl.subtasks import EnvGoalSubtask, PartialObs, TimedGoalSubtask
 from tests.core.point_env import PointGoalEnv
 
 DELTA_T_MAX = 10.0
@@ -60,13 +61,14 @@ class ScriptedLearner:
 class StepTermination(TerminationPolicy):
     """Terminates at the given episode steps (a scripted strategy)."""
 
-    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, steps: set[int], warmup_steps: int = 0) -> None:
-        super().__init__(child, action_map, warmup_steps)
+    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, learner: Learner, steps: set[int],
+                 warmup_steps: int = 0) -> None:
+        super().__init__(child, action_map, learner, warmup_steps)
         self.steps = steps
 
-    def decide(self, node: Node, env_obs: Mapping[str, Any], ep_step: int, elapsed: int, total_step: int,
-               testing: bool) -> bool:
-        return ep_step in self.steps
+    def decide(self, pending: PendingAction, observe: Callable[[], np.ndarray], env_obs: Mapping[str, Any],
+               elapsed: int, total_step: int, testing: bool) -> bool:
+        return pending.t0 + elapsed in self.steps
 
 
 class Chain:
@@ -75,13 +77,15 @@ class Chain:
 
     Args:
         root_actions: the root's unit actions ``[time, goal]`` (a list cycled through, or a function of the count).
-        termination: builds the root's termination policy from (timed child subtask, root action map), or None.
+        termination: builds the root's termination policy from (timed child subtask, root action map, root
+            learner), or None.
         discounted: root reward = discounted env reward / ``normalization`` (EAT's objective) instead of HiTS's.
         intra_samples: intra-action transitions per root action (drawn from ``default_rng(seed + 7)``).
     """
 
     def __init__(
-        self, root_actions: Any, termination: Callable[[TimedGoalSubtask, UnitMap], TerminationPolicy] | None = None, *,
+        self, root_actions: Any,
+        termination: Callable[[TimedGoalSubtask, UnitMap, Learner], TerminationPolicy] | None = None, *,
         discounted: bool = True, normalization: float = 4.0, budget: float | None = None, goal: float = 0.75,
         episode_length: int = 40, testing_fraction: float = 0.0, leaf_push: float = 1.0, seed: int = 0,
         intra_samples: int = 0,
@@ -102,7 +106,6 @@ class Chain:
         self.leaf = Node("hits_0", self.child_task, leaf_algo)
         layout = self.child_task.parent_action_layout
         self.root_map = UnitMap(layout.low, layout.high)
-        self.policy = termination(self.child_task, self.root_map) if termination is not None else None
         self.n_root_actions = 0
 
         def root_policy(obs: np.ndarray, deterministic: bool) -> np.ndarray:
@@ -112,16 +115,15 @@ class Chain:
 
         params = AlgoKwargs(flat_algo_kwargs=FlatAlgoKwargs(gamma=GAMMA), fully_random_fraction=0.0,
                             testing_fraction=testing_fraction, n_hindsight_goals=3)
-        intra = None
-        if intra_samples:
-            slot = layout.slices["delta_t_ach"].start
-            intra = IntraActions(intra_samples, np.random.default_rng(seed + 7), self.child_task.time, slot)
-        self.root_algo = EAT(self.root_task, self.root_map, ScriptedLearner(root_policy),
+        root_learner = ScriptedLearner(root_policy)
+        self.root_algo = EAT(self.root_task, self.root_map, root_learner,
                              ReplayBuffer(1000, self.root_task.obs_dim, self.root_map.dim, np.random.default_rng(seed + 4)),
                              params, np.random.default_rng(seed + 5), np.random.default_rng(seed + 6),
-                             child_failure_penalty=-5.0, termination=self.policy, intra=intra)
-        self.root = Node("hac_1", self.root_task, self.root_algo, interruption_hook=self.policy,
-                         env_reward_discount=GAMMA if discounted else 1.0, trace_actions=intra is not None)
+                             child_failure_penalty=-5.0, eat=EATParams(intra_action_samples=intra_samples),
+                             child=self.child_task, intra_rng=np.random.default_rng(seed + 7) if intra_samples else None)
+        self.policy = termination(self.child_task, self.root_map, root_learner) if termination is not None else None
+        self.root_algo.termination = self.policy
+        self.root = Node("hac_1", self.root_task, self.root_algo)
         self.root.add_child(self.leaf)
         self.graph = Graph(self.root)
 

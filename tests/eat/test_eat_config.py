@@ -12,9 +12,9 @@ import envs  # noqa: F401 - registers the Platforms environments
 from graph_rl.config import ConfigError, from_dict, resolve
 from graph_rl.config.graph_params import GraphParams
 from graph_rl.graph import build_graph
-from graph_rl.nodes.termination import ChangingQ, ChangingQGap, ChangingTarget
+from graph_rl.algorithms.eat import ChangingQ, ChangingQGap, ChangingTarget, DiscountedEnvGoalSubtask
 from graph_rl.rng import RngRegistry
-from graph_rl.subtasks import DiscountedEnvGoalSubtask, EnvGoalSubtask
+from graph_rl.subtasks import EnvGoalSubtask
 from tests.eat.test_eat_runs import DATA, EASY_EAT_REFERENCE
 
 
@@ -37,9 +37,9 @@ def test_eat_section_only_and_always_for_eat(algo: str, eat: Any, message: str) 
 @pytest.mark.parametrize(("override", "message"), [
     ("eat.strategy=sometimes", "eat.strategy: 'sometimes' is not one of"),
     ("eat.q_smoothing=1.0", "eat.q_smoothing: must be in"),
-    ("eat.strategy=random", "eat.termination_probability: the random strategy needs > 0"),
     ("eat.reward_normalization=0", "eat.reward_normalization: must be > 0"),
-    ("eat.interrupted_test_penalty=half", "eat.interrupted_test_penalty: 'half' is not one of"),
+    ("eat.strategy=random", "eat.strategy: 'random' is not one of"),
+    ("fidelity.penalise_interrupted_tests=maybe", "fidelity.penalise_interrupted_tests: expected true/false"),
 ])
 def test_bad_eat_parameters_name_their_path(override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -56,8 +56,8 @@ def test_shipped_configs_build_changing_q_over_a_time_discounted_top() -> None:
     for graph, gamma, c, warmup in ((noisy, 0.997, 60.0, 50_000), (easy, 0.99, 50.0, 20_000)):
         root, leaf = graph.nodes
         assert (root.name, leaf.name) == ("hac_1", "hits_0")      # HiTS's names: same streams, same metric keys
-        assert type(root.interruption_hook) is ChangingQ and root.interruption_hook.warmup_steps == warmup
-        assert root.interruption_hook.multiplier == 1.0 and not root.interruption_hook.protect_tests
+        assert type(root.algorithm.termination) is ChangingQ and root.algorithm.termination.warmup_steps == warmup
+        assert root.algorithm.termination.multiplier == 1.0 and not root.algorithm.termination.protect_tests
         assert isinstance(root.subtask, DiscountedEnvGoalSubtask) and root.subtask.reward_normalization == c
         assert root.env_reward_discount == gamma and root.algorithm.time_discounted
         assert root.subtask.max_n_actions == 1000 and leaf.subtask.time.delta_t_max == 50
@@ -65,32 +65,32 @@ def test_shipped_configs_build_changing_q_over_a_time_discounted_top() -> None:
 
 def test_easyplatforms_ships_the_tuned_termination_and_discount() -> None:
     root = build().nodes[0]
-    hook = root.interruption_hook
+    hook = root.algorithm.termination
     assert type(hook) is ChangingQGap and hook.multiplier == 3.0 and hook.protect_tests
-    assert root.env_reward_discount == 0.997 and root.algorithm.intra.samples == 4 and root.trace_actions
+    assert root.env_reward_discount == 0.997 and root.algorithm.intra_samples == 4 and root.algorithm.trace is not None
 
 
 def test_never_and_the_dummy_ablation() -> None:
     hits_like = build("eat.strategy=never", "eat.time_discounted=false", "eat.intra_action_samples=0").nodes[0]
-    assert hits_like.interruption_hook is None and type(hits_like.subtask) is EnvGoalSubtask
+    assert hits_like.algorithm.termination is None and type(hits_like.subtask) is EnvGoalSubtask
     assert hits_like.env_reward_discount == 1.0 and not hits_like.algorithm.time_discounted
     dummy = build("eat.strategy=never").nodes[0]                    # EAT's objective without termination
-    assert dummy.interruption_hook is None and isinstance(dummy.subtask, DiscountedEnvGoalSubtask)
-    target = build("eat.strategy=changing_target", "eat.target_threshold=0.3").nodes[0].interruption_hook
-    assert isinstance(target, ChangingTarget) and target.threshold == 0.3 and target.relative
-    assert not build().nodes[0].algorithm.penalise_interrupted_tests
-    assert build("eat.interrupted_test_penalty=full").nodes[0].algorithm.penalise_interrupted_tests
+    assert dummy.algorithm.termination is None and isinstance(dummy.subtask, DiscountedEnvGoalSubtask)
+    target = build("eat.strategy=changing_target", "eat.target_threshold=0.3").nodes[0].algorithm.termination
+    assert isinstance(target, ChangingTarget) and target.threshold == 0.3
+    assert not build().nodes[0].algorithm.fidelity.penalise_interrupted_tests
+    assert build("fidelity.penalise_interrupted_tests=true").nodes[0].algorithm.fidelity.penalise_interrupted_tests
 
 
 def test_q_statistics_are_part_of_the_graph_state() -> None:
     graph, fresh = build(), build()
     for x in (-1.0, -0.5, -0.8):
-        graph.nodes[0].interruption_hook.stats.update(x)
+        graph.nodes[0].algorithm.termination.stats.update(x)
     fresh.load_state_dict(graph.state_dict())
-    stats = fresh.nodes[0].interruption_hook.stats
-    assert stats.state_dict() == graph.nodes[0].interruption_hook.stats.state_dict() and stats.n == 3
+    stats = fresh.nodes[0].algorithm.termination.stats
+    assert stats.state_dict() == graph.nodes[0].algorithm.termination.stats.state_dict() and stats.n == 3
 
 
 def test_protect_subgoal_tests_reaches_the_policy() -> None:
-    assert build("eat.protect_subgoal_tests=true").nodes[0].interruption_hook.protect_tests
-    assert not build("eat.protect_subgoal_tests=false").nodes[0].interruption_hook.protect_tests
+    assert build("eat.protect_subgoal_tests=true").nodes[0].algorithm.termination.protect_tests
+    assert not build("eat.protect_subgoal_tests=false").nodes[0].algorithm.termination.protect_tests

@@ -10,7 +10,7 @@ import torch
 
 from graph_rl.algorithms import EpisodeArrays, Transition
 from graph_rl.learners import SACConfig, SACLearner
-from graph_rl.nodes.termination import RandomTermination
+from graph_rl.config.graph_params import FidelityParams
 from graph_rl.replay import ReplayBatch
 from tests.eat.helpers import GAMMA, Chain, StepTermination, unit
 
@@ -30,7 +30,7 @@ def spy(algorithm: Any) -> list[tuple[list[Transition], Any]]:
 
 
 def test_termination_closes_the_child_relabels_the_parent_and_is_not_charged() -> None:
-    chain = Chain([unit(10, 0.9)], lambda child, amap: StepTermination(child, amap, {3}), budget=2, goal=-0.75,
+    chain = Chain([unit(10, 0.9)], lambda child, amap, lrn: StepTermination(child, amap, lrn, {3}), budget=2, goal=-0.75,
                   testing_fraction=1.0)
     root_seen, leaf_seen = spy(chain.root_algo), spy(chain.leaf.algorithm)
     rewards = chain.run_episode()
@@ -56,9 +56,9 @@ def test_termination_closes_the_child_relabels_the_parent_and_is_not_charged() -
 
 
 def test_full_interrupted_test_penalty_penalises_the_terminated_test_too() -> None:
-    chain = Chain([unit(10, 0.9)], lambda child, amap: StepTermination(child, amap, {3}), budget=2, goal=-0.75,
+    chain = Chain([unit(10, 0.9)], lambda child, amap, lrn: StepTermination(child, amap, lrn, {3}), budget=2, goal=-0.75,
                   testing_fraction=1.0)
-    chain.root_algo.penalise_interrupted_tests = True
+    chain.root_algo.fidelity = FidelityParams(penalise_interrupted_tests=True)
     root_seen = spy(chain.root_algo)
     chain.run_episode()
     (episode, batch), = root_seen
@@ -70,7 +70,7 @@ def test_full_interrupted_test_penalty_penalises_the_terminated_test_too() -> No
 
 
 def test_no_termination_on_the_step_the_subgoal_began() -> None:
-    chain = Chain([unit(10, 0.9)], lambda child, amap: StepTermination(child, amap, set(range(40))), goal=-0.75)
+    chain = Chain([unit(10, 0.9)], lambda child, amap, lrn: StepTermination(child, amap, lrn, set(range(40))), goal=-0.75)
     root_seen = spy(chain.root_algo)
     chain.run_episode()
     (episode, _), = root_seen
@@ -78,7 +78,7 @@ def test_no_termination_on_the_step_the_subgoal_began() -> None:
 
 
 def test_warmup_counts_training_steps() -> None:
-    chain = Chain([unit(10, 0.9)], lambda child, amap: StepTermination(child, amap, {3}, warmup_steps=1000),
+    chain = Chain([unit(10, 0.9)], lambda child, amap, lrn: StepTermination(child, amap, lrn, {3}, warmup_steps=1000),
                   goal=-0.75)
     chain.run_episode(total_step=900)
     assert chain.graph.episode_metrics()["hac_1/terminations"] == 0
@@ -91,7 +91,8 @@ def test_discounted_return_of_the_top_level_is_the_env_return(seed: int) -> None
     c = 4.0
     chain = Chain(
         lambda n: unit(3 + n % 5, 0.9),
-        lambda child, amap: RandomTermination(child, amap, 0, probability=0.3, rng=np.random.default_rng(seed)),
+        lambda child, amap, lrn: StepTermination(child, amap, lrn, set(np.flatnonzero(
+            np.random.default_rng(seed).random(40) < 0.3).tolist())),
         normalization=c, goal=0.7, leaf_push=0.2,
     )
     root_seen = spy(chain.root_algo)
@@ -157,8 +158,8 @@ def test_learner_bootstraps_with_gamma_to_the_steps_an_action_lasted() -> None:
 
 @pytest.mark.parametrize(("testing_fraction", "terminated"), [(1.0, False), (0.0, True)])
 def test_protected_subgoal_tests_run_to_their_deadline(testing_fraction: float, terminated: bool) -> None:
-    def protected(child: Any, amap: Any) -> StepTermination:
-        policy = StepTermination(child, amap, {3})
+    def protected(child: Any, amap: Any, learner: Any) -> StepTermination:
+        policy = StepTermination(child, amap, learner, {3})
         policy.protect_tests = True
         return policy
 

@@ -8,11 +8,8 @@ import numpy as np
 import pytest
 
 from graph_rl.config.graph_params import EATParams
-from graph_rl.nodes.termination import (
-    ChangingQ, ChangingQGap, ChangingQRelative, ChangingTarget, RandomTermination, RunningMoments, make_termination,
-)
-from graph_rl.rng import RngRegistry
-from tests.eat.helpers import Chain, ScriptedLearner, unit
+from graph_rl.algorithms.eat import ChangingQ, ChangingQGap, ChangingTarget, RunningMoments, make_termination
+from tests.eat.helpers import Chain, ScriptedLearner, StepTermination, unit
 
 T_RUN, G_RUN = 8.0, 0.5     # the running subgoal: position 0.5 due 8 steps after it was emitted at step 0
 
@@ -45,13 +42,19 @@ def chain_with(fresh: list[float], q: tuple[float, float] = (0.0, 0.0)) -> tuple
     return chain, learner
 
 
-def changing_q(chain: Chain, warmup: int = 0, stats_start: int = 0, multiplier: float = 1.5) -> ChangingQ:
-    return ChangingQ(chain.child_task, chain.root_map, warmup, chain.root_task.obs_dim, multiplier=multiplier,
-                     smoothing=0.9, stats_start=stats_start)
+def changing_q(chain: Chain, warmup: int = 0, multiplier: float = 1.5, frozen: bool = False) -> ChangingQ:
+    policy = ChangingQ(chain.child_task, chain.root_map, chain.root_algo.learner, warmup, chain.root_task.obs_dim,
+                       multiplier=multiplier, smoothing=0.9)
+    if frozen:
+        policy.stats_start = 10**9
+    return policy
 
 
 def call(policy: Any, chain: Chain, obs: dict, step: int, total_step: int = 100, testing: bool = False) -> bool:
-    return policy(chain.root, obs, ep_step=step, total_step=total_step, testing=testing)
+    """Ask ``policy`` about the root's running action as the root's algorithm would after env step ``step``."""
+    root = chain.root
+    return policy(root.current.pending, lambda: root.observation(obs, step), lambda: root._child_finished(obs, step),
+                  obs, ep_step=step, total_step=total_step, testing=testing)
 
 
 def test_running_moments_are_the_bias_corrected_weighted_mean_and_variance() -> None:
@@ -74,7 +77,7 @@ def test_running_moments_are_the_bias_corrected_weighted_mean_and_variance() -> 
 @pytest.mark.parametrize(("q_fresh", "fires"), [(-0.625, False), (-0.6249, True), (-0.9, False)])
 def test_changing_q_fires_strictly_above_k_sigma(q_fresh: float, fires: bool) -> None:
     chain, _ = chain_with([0.0, 0.0], (-1.0, q_fresh))
-    policy = changing_q(chain, stats_start=10**9)    # statistics frozen at the hand-set sigma = 0.25; k = 1.5
+    policy = changing_q(chain, frozen=True)    # statistics frozen at the hand-set sigma = 0.25; k = 1.5
     policy.stats.load_state_dict({"n": 10, "mean": -1.0, "var": 0.0625, "decay": 0.5})
     assert call(policy, chain, moved(chain, 0.1), step=1) is fires
 
@@ -97,33 +100,21 @@ def test_changing_q_never_fires_before_two_statistics_samples() -> None:
 ])
 def test_changing_q_gap_fires_on_gaps_above_their_usual_size(q_running: float, q_fresh: float, fires: bool) -> None:
     chain, _ = chain_with([0.0, 0.0], (q_running, q_fresh))
-    policy = ChangingQGap(chain.child_task, chain.root_map, 0, chain.root_task.obs_dim, multiplier=0.5,
-                          smoothing=0.9, stats_start=10**9)
+    policy = ChangingQGap(chain.child_task, chain.root_map, chain.root_algo.learner, 0, chain.root_task.obs_dim,
+                          multiplier=0.5, smoothing=0.9)
+    policy.stats_start = 10**9
     policy.stats.load_state_dict({"n": 10, "mean": 0.25, "var": 0.0625, "decay": 0.5})
     assert call(policy, chain, moved(chain, 0.1), step=1) is fires
 
 
 def test_changing_q_gap_never_fires_on_a_negative_gap_and_learns_the_gaps() -> None:
     chain, _ = chain_with([0.0, 0.0], (-1.0, -1.5))
-    policy = ChangingQGap(chain.child_task, chain.root_map, 0, chain.root_task.obs_dim, multiplier=0.0,
-                          smoothing=0.9, stats_start=0)
+    policy = ChangingQGap(chain.child_task, chain.root_map, chain.root_algo.learner, 0, chain.root_task.obs_dim,
+                          multiplier=0.0, smoothing=0.9)
     policy.stats.load_state_dict({"n": 10, "mean": -2.0, "var": 0.0, "decay": 0.5})
     assert call(policy, chain, moved(chain, 0.1), step=1) is False              # above the usual gap, but < 0
     assert policy.stats.n == 11 and -2.0 < policy.stats.mean < -0.5               # it recorded the gap -0.5
     assert policy.metrics()["q_gap_mean"] == policy.stats.mean
-
-
-@pytest.mark.parametrize(("q_running", "q_fresh", "fires"), [
-    (-2.0, -1.75, False),     # gain 0.25 = 0.125 * |-2|
-    (-2.0, -1.749, True),
-    (0.0, 0.0, False),        # no gain
-    (0.0, 1e-3, True),
-    (-1.0, -1.5, False),
-])
-def test_changing_q_relative_margin(q_running: float, q_fresh: float, fires: bool) -> None:
-    chain, _ = chain_with([0.0, 0.0], (q_running, q_fresh))
-    policy = ChangingQRelative(chain.child_task, chain.root_map, 0, chain.root_task.obs_dim, margin=0.125)
-    assert call(policy, chain, moved(chain, 0.1), step=1) is fires
 
 
 def test_critic_sees_the_running_action_with_its_remaining_time_and_the_fresh_one_in_one_batch() -> None:
@@ -141,24 +132,22 @@ def test_critic_sees_the_running_action_with_its_remaining_time_and_the_fresh_on
     assert len(learner.acts) == 1 + 3
 
 
-@pytest.mark.parametrize(("fresh_goal", "fresh_steps", "relative", "threshold", "fires"), [
-    (0.5, T_RUN - 2, True, 0.0, False),    # the same plan, re-timed: velocities equal (remaining time is used)
-    (0.2, 4.0, False, 0.05, False),        # |0.4/6 - 0.1/4| = 0.041666
-    (0.2, 4.0, False, 0.0416, True),
-    (0.2, 4.0, True, 0.9, True),           # relative: 2 * 0.041666 / (0.066666 + 0.025) = 0.909
-    (0.2, 4.0, True, 0.91, False),
+@pytest.mark.parametrize(("fresh_goal", "fresh_steps", "threshold", "fires"), [
+    (0.5, T_RUN - 2, 0.0, False),    # the same plan, re-timed: velocities equal (remaining time is used)
+    (0.2, 4.0, 0.9, True),           # 2 * |0.4/6 - 0.1/4| / (0.066666 + 0.025) = 0.909
+    (0.2, 4.0, 0.91, False),
 ])
 def test_changing_target_compares_implied_velocities(
-    fresh_goal: float, fresh_steps: float, relative: bool, threshold: float, fires: bool
+    fresh_goal: float, fresh_steps: float, threshold: float, fires: bool
 ) -> None:
     chain, _ = chain_with(unit(fresh_steps, fresh_goal))
-    policy = ChangingTarget(chain.child_task, chain.root_map, 0, threshold=threshold, relative=relative)
+    policy = ChangingTarget(chain.child_task, chain.root_map, chain.root_algo.learner, 0, threshold=threshold)
     assert call(policy, chain, moved(chain, 0.1), step=2) is fires  # position 0.1, 6 of 8 steps left
 
 
 def test_difference_of_velocities_by_hand() -> None:
     chain, _ = chain_with([0.0, 0.0])
-    policy = ChangingTarget(chain.child_task, chain.root_map, 0, threshold=0.5, relative=True)
+    policy = ChangingTarget(chain.child_task, chain.root_map, chain.root_algo.learner, 0, threshold=0.5)
     here = np.array([0.1], np.float32)
     running, fresh = np.array([6.0 / 5 - 1, 0.5], np.float32), np.array([4.0 / 5 - 1, 0.2], np.float32)  # T 6, 4
     v_run, v_new = 0.4 / 6, 0.1 / 4
@@ -169,31 +158,28 @@ def test_difference_of_velocities_by_hand() -> None:
 
 def test_gating_first_step_warmup_and_deadline() -> None:
     chain, learner = chain_with([0.0, 0.0], (-1.0, 10.0))
-    policy = RandomTermination(chain.child_task, chain.root_map, 50, probability=1.0, rng=np.random.default_rng(0))
+    policy = StepTermination(chain.child_task, chain.root_map, learner, set(range(100)), warmup_steps=50)
     assert call(policy, chain, moved(chain, 0.0), step=0, total_step=100) is False  # the state it was chosen on
     assert call(policy, chain, moved(chain, 0.1), step=1, total_step=49) is False   # warm-up
     assert call(policy, chain, moved(chain, 0.1), step=1, total_step=50) is True
     assert call(policy, chain, moved(chain, 0.8), step=8, total_step=100) is False  # the deadline passes anyway
-    q = changing_q(chain, warmup=50, stats_start=20)
+    q = changing_q(chain, warmup=50)   # statistics from half the warm-up on
     q.stats.load_state_dict({"n": 10, "mean": 0.0, "var": 0.0, "decay": 0.5})
-    assert call(q, chain, moved(chain, 0.1), step=1, total_step=19) is False and q.stats.n == 10  # not even scored
+    assert q.stats_start == q.first_step == 25
+    assert call(q, chain, moved(chain, 0.1), step=1, total_step=24) is False and q.stats.n == 10  # not even scored
     assert call(q, chain, moved(chain, 0.1), step=1, total_step=30) is False and q.stats.n == 11  # scored, gated
     assert call(q, chain, moved(chain, 0.1), step=1, total_step=50) is True
-    assert learner.acts  # only the strategies that compare proposals ask the learner
+    assert learner.acts
 
 
-def test_factory_and_random_stream() -> None:
-    chain, _ = chain_with([0.0, 0.0])
-    args = (chain.child_task, chain.root_map, chain.root_task.obs_dim)
-    registry = RngRegistry(3)
-    assert make_termination(EATParams(), *args, registry, "hac_1") is None
-    assert registry.names() == []
-    q = make_termination(EATParams(strategy="changing_q", warmup_steps=40), *args, registry, "hac_1")
-    assert isinstance(q, ChangingQ) and q.stats_start == 20 and q.first_step == 20
-    gap = make_termination(EATParams(strategy="changing_q_gap", q_std_multiplier=3.0, q_stats_start=5), *args,
-                           registry, "hac_1")
-    assert type(gap) is ChangingQGap and gap.multiplier == 3.0 and gap.stats_start == 5
-    rnd = make_termination(EATParams(strategy="random", termination_probability=0.5), *args, registry, "hac_1")
-    assert registry.names() == ["node/hac_1/termination"]
-    draws = [call(rnd, chain, moved(chain, 0.1), step=1) for _ in range(20)]
-    assert draws == list(RngRegistry(3).numpy("node/hac_1/termination").random(20) < 0.5)
+def test_factory_builds_each_strategy_from_its_parameters() -> None:
+    chain, learner = chain_with([0.0, 0.0])
+    args = (chain.child_task, chain.root_map, learner, chain.root_task.obs_dim)
+    assert make_termination(EATParams(), *args) is None
+    q = make_termination(EATParams(strategy="changing_q", warmup_steps=40), *args)
+    assert type(q) is ChangingQ and q.stats_start == 20 and q.first_step == 20 and not q.protect_tests
+    gap = make_termination(EATParams(strategy="changing_q_gap", q_std_multiplier=3.0, q_smoothing=0.9,
+                                     protect_subgoal_tests=True), *args)
+    assert type(gap) is ChangingQGap and gap.multiplier == 3.0 and gap.stats.smoothing == 0.9 and gap.protect_tests
+    target = make_termination(EATParams(strategy="changing_target", target_threshold=0.3), *args)
+    assert type(target) is ChangingTarget and target.threshold == 0.3 and target.learner is learner

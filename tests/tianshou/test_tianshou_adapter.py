@@ -9,12 +9,13 @@ import torch
 pytest.importorskip("tianshou")
 
 from graph_rl.learners import SACConfig, SACLearner  # noqa: E402
-from graph_rl.learners.tianshou_adapter import LEARNER_NAMES, TianshouConfig, TianshouLearner, make_learner  # noqa: E402
+from graph_rl.learners import learner_names, make_learner  # noqa: E402
+from graph_rl.learners.tianshou_adapter import TianshouConfig, TianshouLearner  # noqa: E402
 from graph_rl.replay.buffer import ReplayBatch  # noqa: E402
 from torch_threads import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
 
 OBS, ACT, B = 5, 2, 32
-TIANSHOU = [n for n in LEARNER_NAMES if n != "SAC"]
+TIANSHOU = [n for n in learner_names() if n != "SAC"]
 
 
 def learner(name: str, init: int = 1, explore: int = 2, **cfg: object) -> TianshouLearner | SACLearner:

@@ -1,30 +1,31 @@
 """EAT's higher level: HAC relabelling, the time-discounted objective and termination bookkeeping (reference EAT 1.5-1.7).
 
-The level above the timed subgoals of an EAT hierarchy. Its termination policy (the node's interruption hook,
-:mod:`graph_rl.nodes.termination`) may end a running subgoal at any env step; everything else stays HAC:
+The level above the timed subgoals of an EAT hierarchy. It is its node's :class:`~graph_rl.algorithms.base.ActionHook`:
+after every env step of a running subgoal it records the node's observation (for intra-action transitions) and
+asks its termination policy (:mod:`graph_rl.algorithms.eat.termination`), which may end the subgoal; everything
+else stays HAC:
 
-* **time discount** (with a :class:`~graph_rl.subtasks.DiscountedEnvGoalSubtask`): a transition's discount
+* **time discount** (with a :class:`~graph_rl.algorithms.eat.discounting.DiscountedEnvGoalSubtask`): a transition's discount
   exponent is the number of env steps its action lasted, ``t1 - t0``, so the learner bootstraps with
   ``gamma ** k`` (the original's VariableDiscountSAC). A hindsight-goal copy keeps the env rewards of the action
   but re-scores its last step for the hindsight goal, ``+ gamma^(k-1) (r(g) - r(g_env))`` with the env's
   ``compute_reward``: the original swapped that last reward to the achievement reward when the hindsight goal
   was reached (1.7), which is the same on goal envs whose reward is -1/0. Without that subtask this is HAC.
-* **interrupted subgoal tests** get no failure penalty by default (``eat.interrupted_test_penalty``): the child
-  was cut short before its deadline, so nothing is known about whether the subgoal was achievable (the core
-  skips every test whose child did not complete, ``Transition.child_completed``). A penalty would also make the
-  level shy away from terminating, which the time-discounted objective is built to make free. The original meant
-  to scale it by the elapsed fraction but, through a flag read from the wrong dict, always gave the full one
-  (1.6, 1.9 item 3); ``full`` restores that behaviour (on EasyPlatforms it did not keep terminations from taking
-  over either: see the README). The interrupted action's hindsight transition (the state reached in the time that
-  passed) is stored as usual.
-* **intra-action transitions** (``eat.intra_action_samples`` = n > 0, with the time discount): the node traces its
-  observation at every step of a running subgoal; per closed action, n offsets ``j`` in ``1..k-1`` (drawn without
+* **interrupted subgoal tests** get no failure penalty: the child was cut short before its deadline, so nothing is
+  known about whether the subgoal was achievable (the core skips every test whose child did not complete,
+  ``Transition.child_completed``). A penalty would also make the level shy away from terminating, which the
+  time-discounted objective is built to make free. The original meant to scale it by the elapsed fraction but,
+  through a flag read from the wrong dict, always gave the full one (1.6, 1.9 item 3);
+  ``fidelity.penalise_interrupted_tests`` restores that. The interrupted action's hindsight transition (the state
+  reached in the time that passed) is stored as usual.
+* **intra-action transitions** (``eat.intra_action_samples`` = n > 0, with the time discount): the algorithm traces
+  its node's observation at every step of a running subgoal (:class:`ActionTrace`); per closed action, n offsets ``j`` in ``1..k-1`` (drawn without
   replacement from the node's own ``intra`` stream) each give the transition "from s_{t0+j}, the same subgoal
   with ``j`` fewer steps to go": the (hindsight) action re-timed, the env reward still to come discounted from
   there, the action's end state, exponent ``k - j``; a failed subgoal test gives its testing transition the same
   way. A termination policy asks the critic about exactly such running subgoals, which plain HAC data never shows
   it (every stored action starts where it was chosen); without them the critic extrapolates, and on EasyPlatforms
-  rated the re-timed running subgoal far below a fresh one late in most subgoals (see the README). Not in the
+  rated the re-timed running subgoal far below a fresh one late in most subgoals (docs/research). Not in the
   original; no hindsight-goal copies of them.
 * **metrics**: per episode ``terminations`` and ``termination_rate`` (terminated / closed actions) plus the
   policy's own statistics; without a policy (strategy ``never``) none of them, so such a run logs what HiTS logs.
@@ -32,81 +33,147 @@ The level above the timed subgoals of an EAT hierarchy. Its termination policy (
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from graph_rl.algorithms.base import EpisodeArrays, RelabelledBatch, Transition
+from graph_rl.algorithms.base import EpisodeArrays, PendingAction, RelabelledBatch, Transition
+from graph_rl.algorithms.eat.discounting import DiscountedEnvGoalSubtask
+from graph_rl.algorithms.eat.termination import make_termination
 from graph_rl.algorithms.hac import HAC
-from graph_rl.subtasks import DiscountedEnvGoalSubtask
-from graph_rl.subtasks.timed_goal import TimeScale
+from graph_rl.config.graph_params import EATParams
+from graph_rl.subtasks import TimedGoalSubtask
 
-if TYPE_CHECKING:
-    from graph_rl.nodes.termination import TerminationPolicy
-
-__all__ = ["EAT", "IntraActions"]
+__all__ = ["EAT", "ActionTrace", "IntraRows"]
 
 
-@dataclasses.dataclass(slots=True)
-class IntraActions:
-    """How many intra-action transitions per action, drawn from which stream, and where an action keeps its time.
+class IntraRows(NamedTuple):
+    """Intra-action samples of one closed action: observations at offsets ``j`` into it, the offsets, and the
+    discounted env return still to come from each."""
 
-    ``time`` and ``time_slot``: the child's time scale and the index of the desired time in this node's actions.
-    """
+    obs: np.ndarray
+    offset: np.ndarray
+    rest: np.ndarray
 
-    samples: int
-    rng: np.random.Generator
-    time: TimeScale
-    time_slot: int
+
+class ActionTrace:
+    """A running action's node observation after each of its env steps, with ``env_return`` and ``env_weight``
+    at that point (rows grow by doubling: no allocation per step)."""
+
+    def __init__(self, obs_dim: int, capacity: int = 64) -> None:
+        self.obs = np.empty((capacity, obs_dim), np.float32)
+        self.ret = np.empty(capacity, np.float64)
+        self.weight = np.empty(capacity, np.float64)
+        self.n = 0
+
+    def record(self, obs: np.ndarray, env_return: float, env_weight: float) -> None:
+        if self.n == len(self.ret):
+            self.obs = np.concatenate([self.obs, np.empty_like(self.obs)])
+            self.ret = np.concatenate([self.ret, np.empty_like(self.ret)])
+            self.weight = np.concatenate([self.weight, np.empty_like(self.weight)])
+        self.obs[self.n], self.ret[self.n], self.weight[self.n] = obs, env_return, env_weight
+        self.n += 1
+
+    def intra(self, steps: int, env_return: float) -> IntraRows | None:
+        """For an action that lasted ``steps`` and earned ``env_return``: its rows at offsets 1..steps-1; None for a
+        one-step action."""
+        m = min(steps - 1, self.n)
+        if m <= 0:
+            return None
+        rest = (env_return - self.ret[:m]) / self.weight[:m]
+        return IntraRows(self.obs[:m].copy(), np.arange(1, m + 1, dtype=np.int64), rest.astype(np.float32))
+
+    def state_dict(self) -> dict[str, Any]:
+        n = self.n
+        return {"obs": self.obs[:n].copy(), "ret": self.ret[:n].copy(), "weight": self.weight[:n].copy()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.n = 0
+        for obs, ret, weight in zip(state["obs"], state["ret"], state["weight"]):
+            self.record(np.asarray(obs, np.float32), float(ret), float(weight))
 
 
 class EAT(HAC):
     """Top-level algorithm of an EAT hierarchy.
 
     Extra args:
-        termination: the node's termination policy (its state and statistics live in this algorithm's
-            checkpoint and metrics); None for strategy ``never``.
-        penalise_interrupted_tests: a subgoal test cut short by a termination gets ``child_failure_penalty``
-            (``eat.interrupted_test_penalty = "full"``, the original's behaviour) instead of no testing transition.
-        intra: intra-action transitions (needs the time-discounted subtask and a node with ``trace_actions``).
+        eat: the ``eat`` section (termination strategy, intra-action transitions).
+        child: the timed subtask of the node's child.
+        intra_rng: ``node/<name>/intra``, which offsets become intra-action transitions (with
+            ``eat.intra_action_samples``).
     """
 
-    def __init__(self, *args: Any, termination: TerminationPolicy | None = None,
-                 penalise_interrupted_tests: bool = False, intra: IntraActions | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, eat: EATParams, child: TimedGoalSubtask,
+                 intra_rng: np.random.Generator | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.termination = termination
-        self.penalise_interrupted_tests = penalise_interrupted_tests
         self.time_discounted = isinstance(self.subtask, DiscountedEnvGoalSubtask)
-        if intra is not None and not self.time_discounted:
-            raise ValueError("intra-action transitions need the time-discounted objective")
-        self.intra = intra
         self.gamma = self.params.flat_algo_kwargs.gamma
+        if self.time_discounted:
+            self.env_reward_discount = self.gamma
+        self.termination = make_termination(eat, child, self.action_map, self.learner, self.subtask.obs_dim)
+        self.intra_samples = eat.intra_action_samples
+        if self.intra_samples and (not self.time_discounted or intra_rng is None):
+            raise ValueError("intra-action transitions need the time-discounted objective and an intra stream")
+        self.intra_rng = intra_rng
+        self.child_time = child.time
+        layout = child.parent_action_layout
+        assert layout is not None
+        self.time_slot = layout.slices["delta_t_ach"].start
+        self.trace = ActionTrace(self.subtask.obs_dim) if self.intra_samples else None
+        self.intra: list[IntraRows | None] = []
+        """Per transition of the running node episode: its intra-action samples."""
+        self.hook = self
         self.n_closed = 0
         self.n_terminated = 0
+
+    def on_step(
+        self, pending: PendingAction, observe: Callable[[], np.ndarray], child_finished: Callable[[], bool],
+        env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool,
+    ) -> bool:
+        if self.trace is not None:
+            self.trace.record(observe(), pending.env_return, pending.env_weight)
+        if self.termination is None:
+            return False
+        return self.termination(pending, observe, child_finished, env_obs, ep_step=ep_step, total_step=total_step,
+                                testing=testing)
 
     def add(self, transition: Transition) -> None:
         self.n_closed += 1
         self.n_terminated += transition.interrupted
-        offsets = transition.intra_offset
-        if self.intra is None or offsets is None:
-            transition.intra_obs = transition.intra_offset = transition.intra_return = None
-        elif len(offsets) > self.intra.samples:
-            keep = np.sort(self.intra.rng.choice(len(offsets), self.intra.samples, replace=False))
-            transition.intra_obs = transition.intra_obs[keep]
-            transition.intra_offset = offsets[keep]
-            transition.intra_return = transition.intra_return[keep]
+        if self.trace is not None:
+            self.intra.append(self.sample_intra(transition))
+            self.trace.n = 0
         super().add(transition)
+
+    def sample_intra(self, transition: Transition) -> IntraRows | None:
+        """Up to ``intra_samples`` of the closed action's traced rows, drawn without replacement."""
+        assert self.trace is not None and self.intra_rng is not None
+        rows = self.trace.intra(transition.t1 - transition.t0, transition.env_return)
+        if rows is None or len(rows.offset) <= self.intra_samples:
+            return rows
+        keep = np.sort(self.intra_rng.choice(len(rows.offset), self.intra_samples, replace=False))
+        return IntraRows(rows.obs[keep], rows.offset[keep], rows.rest[keep])
+
+    def end_episode(self, store: bool) -> None:
+        super().end_episode(store)
+        self.intra = []
+
+    def reset(self) -> None:
+        super().reset()
+        self.intra = []
+        if self.trace is not None:
+            self.trace.n = 0
 
     def extra_transitions(self, episode: list[Transition], ep: EpisodeArrays, disc: np.ndarray) -> list[RelabelledBatch]:
         """Intra-action transitions of the (hindsight-action) transitions and of the failed subgoal tests."""
-        rows = [i for i, tr in enumerate(episode) if tr.intra_offset is not None]
-        if self.intra is None or not rows:
+        rows = [(i, r) for i, r in enumerate(self.intra) if r is not None]
+        if not rows:
             return []
-        idx = np.concatenate([np.full(len(episode[i].intra_offset), i) for i in rows])
-        offset = np.concatenate([episode[i].intra_offset for i in rows]).astype(np.float32)
-        obs = np.concatenate([episode[i].intra_obs for i in rows])
-        rest = np.concatenate([episode[i].intra_return for i in rows])
+        idx = np.concatenate([np.full(len(r.offset), i) for i, r in rows])
+        offset = np.concatenate([r.offset for _, r in rows]).astype(np.float32)
+        obs = np.concatenate([r.obs for _, r in rows])
+        rest = np.concatenate([r.rest for _, r in rows])
         goals = obs[:, self.subtask.goal_slice]
         act = self.retimed(ep.act[idx], offset)
         rew_rest, _ = self.subtask.relabel(ep.achieved_goal[idx], goals, act, rest)
@@ -127,7 +194,7 @@ class EAT(HAC):
     def retimed(self, actions: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
         """``actions`` with their desired time shortened by ``elapsed`` env steps (kept inside the action box)."""
         out = actions.copy()
-        slot, time = self.intra.time_slot, self.intra.time
+        slot, time = self.time_slot, self.child_time
         shifted = time.convert(time.unconvert(out[:, slot]) - elapsed)
         out[:, slot] = np.clip(shifted, self.action_map.low[slot], self.action_map.high[slot])
         return out
@@ -160,6 +227,8 @@ class EAT(HAC):
         state = super().state_dict()
         policy = None if self.termination is None else self.termination.state_dict()
         state["termination"] = {"policy": policy, "counts": [self.n_closed, self.n_terminated]}
+        if self.trace is not None:
+            state["intra"] = {"trace": self.trace.state_dict(), "rows": [None if r is None else list(r) for r in self.intra]}
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -167,3 +236,6 @@ class EAT(HAC):
         if self.termination is not None:
             self.termination.load_state_dict(state["termination"]["policy"])
         self.n_closed, self.n_terminated = state["termination"]["counts"]
+        if self.trace is not None:
+            self.trace.load_state_dict(state["intra"]["trace"])
+            self.intra = [None if r is None else IntraRows(*(np.asarray(x) for x in r)) for r in state["intra"]["rows"]]

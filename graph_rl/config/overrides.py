@@ -11,11 +11,13 @@ from __future__ import annotations
 import copy
 import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
-from graph_rl.config.schema import ConfigError, suggest
+T = TypeVar("T")
 
-__all__ = ["parse_path", "parse_override", "apply_overrides", "get_path"]
+from graph_rl.config.schema import ConfigError, from_dict, suggest, to_dict
+
+__all__ = ["parse_path", "parse_override", "apply_overrides", "get_path", "resolve"]
 
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_\-]*)|\[(\d+)\]")
 
@@ -91,3 +93,22 @@ def apply_overrides(data: dict[str, Any], items: list[str], section: str = "") -
             raise ConfigError(f"{where}{_fmt(parts)}: unknown parameter{suggest(last, parent.keys())} (prefix with '+' to add a new key)")
         parent[last] = value
     return out
+
+
+def resolve(cls: type[T], data: Any, overrides: list[str] | None = None, section: str = "") -> T:
+    """Load ``data`` as ``cls``, apply ``KEY=VALUE`` overrides, validate again.
+
+    Overrides act on the fully resolved config (defaults filled in), so every parameter the schema
+    knows can be overridden even if the JSON file leaves it at its default; only names the schema
+    does not know need the explicit ``+`` prefix (and then fail validation unless the target is a
+    free-form mapping).
+    """
+    where = f"{section}." if section else ""
+    obj = from_dict(cls, data, section)
+    if not overrides:
+        return obj
+    try:
+        return from_dict(cls, apply_overrides(to_dict(obj), overrides), section)
+    except ConfigError as err:
+        msg = str(err)
+        raise ConfigError(msg if not where or msg.startswith(where) else where + msg) from None

@@ -14,7 +14,7 @@ import types
 import typing
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
-__all__ = ["ConfigError", "from_dict", "to_dict", "suggest", "resolve"]
+__all__ = ["ConfigError", "from_dict", "to_dict", "suggest"]
 
 T = TypeVar("T")
 
@@ -141,24 +141,3 @@ def to_dict(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: to_dict(v) for k, v in obj.items()}
     return obj
-
-
-def resolve(cls: type[T], data: Any, overrides: list[str] | None = None, section: str = "") -> T:
-    """Load ``data`` as ``cls``, apply ``KEY=VALUE`` overrides, validate again.
-
-    Overrides act on the fully resolved config (defaults filled in), so every parameter the schema
-    knows can be overridden even if the JSON file leaves it at its default; only names the schema
-    does not know need the explicit ``+`` prefix (and then fail validation unless the target is a
-    free-form mapping).
-    """
-    from graph_rl.config.overrides import apply_overrides
-
-    where = f"{section}." if section else ""
-    obj = from_dict(cls, data, section)
-    if not overrides:
-        return obj
-    try:
-        return from_dict(cls, apply_overrides(to_dict(obj), overrides), section)
-    except ConfigError as err:
-        msg = str(err)
-        raise ConfigError(msg if not where or msg.startswith(where) else where + msg) from None

@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import torch
 
 from graph_rl.learners.buffers import UpdateBuffers
+from graph_rl.learners.config import SACConfig
 from graph_rl.learners.networks import LOG_SIGMA_MAX, LOG_SIGMA_MIN, MU_BOUND, ParamLayout, StackDims, hidden_forward
 from graph_rl.learners.optim import FlatAdam
 
-if TYPE_CHECKING:
-    from graph_rl.learners.sac import SACConfig
 
 __all__ = ["STAT_NAMES", "SACStack", "StateLayout"]
 

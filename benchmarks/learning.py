@@ -7,7 +7,7 @@
     python benchmarks/learning.py --env NoisyPlatforms --algo HiTS --steps 1000000 --max-runtime 3600
 
 ``--checkpoint-dir DIR`` keeps each seed's final state as a checkpoint in ``DIR/seed-N`` (the run's whole state,
-loadable by ``scripts/run/evaluate.py`` and ``benchmarks/eat_mechanism.py``), so a long run's agent can be examined.
+loadable by ``scripts/run/evaluate.py`` and ``tools/eat_mechanism.py``), so a long run's agent can be examined.
 With ``--resume`` as well, a seed whose ``DIR/seed-N`` holds a checkpoint of the same benchmark (env, algo, seed,
 steps, test settings, overrides) continues from it exactly as if never stopped, with its curve so far (kept in the
 checkpoint), and only its newest checkpoint is kept. So a run longer than one sitting is done in pieces: run the same

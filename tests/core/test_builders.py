@@ -33,14 +33,14 @@ EASY_HITS_TUNING = [
     "level_params_list[1].algo_kwargs.grad_steps_per_env_step=1.0",
     "+level_params_list[1].algo_kwargs.child_failure_penalty=-10.0",
 ]
-"""Where EasyPlatforms' HiTS file departs from the reference values (README: 20 subgoals of at most 50 steps)."""
+"""Where EasyPlatforms' HiTS file departs from the reference values (docs/research/hits_easyplatforms.md: 20 subgoals of at most 50 steps)."""
 
 
 @pytest.mark.parametrize("env", ["EasyPlatforms", "Platforms", "NoisyPlatforms"])
 @pytest.mark.parametrize("algo", ["SAC", "HAC", "HiTS"])
 def test_shipped_files_load_and_build(env: str, algo: str) -> None:
     raw = load(env, algo)
-    # The original ships identical graph files per algorithm; we depart from them only where README says.
+    # The original ships identical graph files per algorithm; we depart from them only where docs/research says.
     tuning = EASY_HITS_TUNING if (env, algo) == ("EasyPlatforms", "HiTS") else []
     assert raw == apply_overrides(load("Platforms", algo), tuning)
     graph = build(raw, algo, n_steps=1000)

@@ -29,7 +29,7 @@ EASY_EAT_REFERENCE = [
     "eat.protect_subgoal_tests=false",
     "level_params_list[1].algo_kwargs.flat_algo_kwargs.gamma=0.99",
 ]
-"""What restores the reference values in EasyPlatforms' EAT file (README: they never learn EasyPlatforms)."""
+"""What restores the reference values in EasyPlatforms' EAT file (docs/research/eat.md: they never learn EasyPlatforms)."""
 
 
 def hits_as_eat(data: Path) -> None:

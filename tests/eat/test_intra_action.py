@@ -84,6 +84,15 @@ def test_samples_are_drawn_without_replacement_from_the_node_stream() -> None:
         assert len(row.obs) == len(row.rest) == 2
 
 
+def test_test_episodes_draw_nothing_from_the_intra_stream() -> None:
+    chain = Chain([unit(10, 0.9)], intra_samples=2, goal=-0.75, episode_length=20)
+    before = chain.root_algo.intra_rng.bit_generator.state
+    chain.run_episode(testing=True)
+    assert chain.root_algo.intra_rng.bit_generator.state == before
+    chain.run_episode()
+    assert chain.root_algo.intra_rng.bit_generator.state != before
+
+
 def test_a_failed_test_gives_retimed_testing_transitions_and_a_terminated_subgoal_its_elapsed_part() -> None:
     chain = Chain([unit(6, 0.5)], lambda child, amap, lrn: StepTermination(child, amap, lrn, {3}), intra_samples=8,
                   normalization=4.0, goal=-0.75, episode_length=10, testing_fraction=1.0)

@@ -122,7 +122,7 @@ class EAT(HAC):
         self.time_slot = layout.slices["delta_t_ach"].start
         self.trace = ActionTrace(self.subtask.obs_dim) if self.intra_samples else None
         self.intra: list[IntraRows | None] = []
-        """Per transition of the running node episode: its intra-action samples."""
+        """Per transition of the running node episode: its traced rows (sampled when the episode is stored)."""
         self.hook = self
         self.n_closed = 0
         self.n_terminated = 0
@@ -142,20 +142,22 @@ class EAT(HAC):
         self.n_closed += 1
         self.n_terminated += transition.interrupted
         if self.trace is not None:
-            self.intra.append(self.sample_intra(transition))
+            self.intra.append(self.trace.intra(transition.t1 - transition.t0, transition.env_return))
             self.trace.n = 0
         super().add(transition)
 
-    def sample_intra(self, transition: Transition) -> IntraRows | None:
-        """Up to ``intra_samples`` of the closed action's traced rows, drawn without replacement."""
-        assert self.trace is not None and self.intra_rng is not None
-        rows = self.trace.intra(transition.t1 - transition.t0, transition.env_return)
+    def sample_intra(self, rows: IntraRows | None) -> IntraRows | None:
+        """Up to ``intra_samples`` of an action's traced rows, drawn without replacement."""
+        assert self.intra_rng is not None
         if rows is None or len(rows.offset) <= self.intra_samples:
             return rows
         keep = np.sort(self.intra_rng.choice(len(rows.offset), self.intra_samples, replace=False))
         return IntraRows(rows.obs[keep], rows.offset[keep], rows.rest[keep])
 
     def end_episode(self, store: bool) -> None:
+        """Samples the intra-action rows of a stored node episode only: test episodes draw nothing from the stream."""
+        if store and self.trace is not None:
+            self.intra = [self.sample_intra(rows) for rows in self.intra]
         super().end_episode(store)
         self.intra = []
 

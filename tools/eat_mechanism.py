@@ -1,7 +1,7 @@
 """Mechanism check of a trained EAT agent: do its terminations follow the platform freezes they are meant for?
 
     python benchmarks/learning.py --env NoisyPlatforms --algo EAT --steps 1000000 --checkpoint-dir ckpt
-    python benchmarks/eat_mechanism.py ckpt/seed-1 --episodes 50
+    python tools/eat_mechanism.py ckpt/seed-1 --episodes 50
 
 The expectation (``eat_reference.md``, section 3 item 12): on NoisyPlatforms, terminations cluster within about 10
 env steps after a freeze onset, and on the same task without freezes the agent terminates less.
@@ -31,8 +31,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import bench_cli  # benchmarks/ is on sys.path when run as a script
+import bench_cli  # noqa: E402  (the benchmarks' shared CLI helpers)
 
 
 class _CheckRecorder:

@@ -1,4 +1,4 @@
-"""benchmarks/eat_mechanism.py: the in/out-of-window statistics, and a real EAT checkpoint end to end."""
+"""tools/eat_mechanism.py: the in/out-of-window statistics, and a real EAT checkpoint end to end."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 import eat_mechanism as mech  # noqa: E402
 
@@ -69,7 +70,7 @@ def eat_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _mechanism(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "eat_mechanism.py"), *args],
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "eat_mechanism.py"), *args],
                           capture_output=True, text=True, timeout=300)
 
 

@@ -1,4 +1,4 @@
-"""benchmarks/compare.py: per-seed metrics, merged report files, the margin verdict and its refusals."""
+"""tools/compare.py: per-seed metrics, merged report files, the margin verdict and its refusals."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "benchmarks" / "compare.py"
+SCRIPT = ROOT / "tools" / "compare.py"
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 import compare  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""benchmarks/top_level_probe.py: the statistics on a hand-made critic, and a real HiTS checkpoint end to end."""
+"""tools/top_level_probe.py: the statistics on a hand-made critic, and a real HiTS checkpoint end to end."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 import top_level_probe as tlp
 
@@ -58,7 +59,7 @@ def test_probe_reads_the_critic_around_the_actor(offset: float) -> None:
 
 
 def _probe_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "top_level_probe.py"), *args],
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "top_level_probe.py"), *args],
                           capture_output=True, text=True, timeout=300, check=False)
 
 

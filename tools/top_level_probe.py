@@ -1,7 +1,7 @@
 """Probe a trained agent's top level at the states it decides in: does its critic rank actions, and what dominates Q?
 
     python benchmarks/learning.py --env NoisyPlatforms --algo HiTS --steps 1000000 --checkpoint-dir ckpt
-    python benchmarks/top_level_probe.py ckpt/seed-1 --episodes 10
+    python tools/top_level_probe.py ckpt/seed-1 --episodes 10
 
 Why: on NoisyPlatforms HiTS's low level can reach most of its subgoals while the agent never lands on the goal, so
 the failure is the top level's planning. The agent runs deterministic test episodes (as ``scripts/run/evaluate.py``)
@@ -30,8 +30,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import bench_cli  # benchmarks/ is on sys.path when run as a script
+import bench_cli  # noqa: E402  (the benchmarks' shared CLI helpers)
 
 
 class _ObsRecorder:

@@ -1,6 +1,6 @@
 """Compare the test success of two agents from ``benchmarks/learning.py`` reports, seed by seed, with intervals.
 
-    python benchmarks/compare.py --a eat.json eat_seeds45.json --b hits.json hits_seeds45.json --margin 0.10
+    python tools/compare.py --a eat.json eat_seeds45.json --b hits.json hits_seeds45.json --margin 0.10
 
 Each side is one or more reports of the same env, algorithm, overrides and step budget (files from separate
 invocations merge; a seed may appear once per side). Per seed: the mean test success over all evaluations, over the
@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-import bench_cli  # benchmarks/ is on sys.path when run as a script
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import bench_cli  # noqa: E402  (the benchmarks' shared CLI helpers)
 
 METRICS = ("mean", "late", "last5")
 LAST_N = 5

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -285,4 +286,3 @@ class PlatformsEnv(gym.Env):
             "subgoals": list(self._subgoals),
             "subgoal_radius": self.subgoal_radius,
         }
-

@@ -6,7 +6,7 @@ after the physics step, and advances every counter by one update per step.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from envs.platforms.level import P1_CYCLE_STEPS, TRIGGER_CENTRE, TRIGGER_HALF_SIZE
 

@@ -27,7 +27,15 @@ from graph_rl.replay import ReplayBatch, ReplayBuffer
 from graph_rl.spaces import UnitMap
 from graph_rl.subtasks import Subtask
 
-__all__ = ["PendingAction", "ActionHook", "Transition", "RelabelledBatch", "EpisodeArrays", "Algorithm", "learn_together"]
+__all__ = [
+    "PendingAction",
+    "ActionHook",
+    "Transition",
+    "RelabelledBatch",
+    "EpisodeArrays",
+    "Algorithm",
+    "learn_together",
+]
 
 
 @dataclasses.dataclass(slots=True)
@@ -57,8 +65,15 @@ class ActionHook(Protocol):
     """
 
     def on_step(
-        self, pending: PendingAction, observe: Callable[[], np.ndarray], child_finished: Callable[[], bool],
-        env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool,
+        self,
+        pending: PendingAction,
+        observe: Callable[[], np.ndarray],
+        child_finished: Callable[[], bool],
+        env_obs: Mapping[str, Any],
+        *,
+        ep_step: int,
+        total_step: int,
+        testing: bool,
     ) -> bool: ...
 
 
@@ -97,8 +112,9 @@ class Transition:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Transition:
         arrays = {"obs", "action", "new_obs", "achieved_goal", "child_hindsight"}
-        return cls(**{k: (np.asarray(v, dtype=np.float32) if k in arrays and v is not None else v)
-                      for k, v in state.items()})
+        return cls(
+            **{k: (np.asarray(v, dtype=np.float32) if k in arrays and v is not None else v) for k, v in state.items()}
+        )
 
 
 @dataclasses.dataclass(slots=True)
@@ -170,8 +186,15 @@ class Algorithm(ABC):
     """Per-step weight of the env rewards summed over one of this level's actions (1 = plain sum)."""
 
     def __init__(
-        self, subtask: Subtask, action_map: UnitMap, learner: Learner, buffer: ReplayBuffer, params: AlgoKwargs,
-        policy_rng: np.random.Generator, her_rng: np.random.Generator, child_failure_penalty: float = -1.0,
+        self,
+        subtask: Subtask,
+        action_map: UnitMap,
+        learner: Learner,
+        buffer: ReplayBuffer,
+        params: AlgoKwargs,
+        policy_rng: np.random.Generator,
+        her_rng: np.random.Generator,
+        child_failure_penalty: float = -1.0,
         fidelity: FidelityParams | None = None,
     ) -> None:
         self.subtask = subtask
@@ -227,7 +250,11 @@ class Algorithm(ABC):
             return
         batch = self.relabel(episode)
         self.buffer.add_batch(
-            batch.obs, self.action_map.to_unit(batch.act), batch.rew, batch.next_obs, batch.done,
+            batch.obs,
+            self.action_map.to_unit(batch.act),
+            batch.rew,
+            batch.next_obs,
+            batch.done,
             batch.discount_exponent,
         )
 
@@ -266,8 +293,12 @@ class Algorithm(ABC):
             self.n_test_penalties += n_fail
             done = ep.done[failed_test] if self.params.bootstrap_testing_transitions else np.ones(n_fail, np.float32)
             testing = RelabelledBatch(
-                ep.obs[failed_test], ep.act[failed_test], np.full(n_fail, self.child_failure_penalty, np.float32),
-                ep.new_obs[failed_test], done, disc[failed_test],
+                ep.obs[failed_test],
+                ep.act[failed_test],
+                np.full(n_fail, self.child_failure_penalty, np.float32),
+                ep.new_obs[failed_test],
+                done,
+                disc[failed_test],
             )
         failed = ~child_ok
         if failed.any():

@@ -81,6 +81,8 @@ class HAC(Algorithm):
         parts.extend(self.extra_transitions(episode, ep, disc))
         return RelabelledBatch.concat(parts)
 
-    def extra_transitions(self, episode: list[Transition], ep: EpisodeArrays, disc: np.ndarray) -> list[RelabelledBatch]:
+    def extra_transitions(
+        self, episode: list[Transition], ep: EpisodeArrays, disc: np.ndarray
+    ) -> list[RelabelledBatch]:
         """More replay transitions from the relabelled episode (``ep`` with hindsight actions); HAC has none."""
         return []

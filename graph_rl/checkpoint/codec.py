@@ -12,9 +12,8 @@ pass shrinks an EasyPlatforms HiTS checkpoint about 6x at a cost of well under a
 
 from __future__ import annotations
 
-from typing import Any
-
 import zlib
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,8 +30,12 @@ COMPRESS_MIN_BYTES = 1 << 20
 
 def _compressed(array: np.ndarray, kind: str) -> dict[str, Any]:
     data = zlib.compress(np.ascontiguousarray(array).tobytes(), 1)
-    return {_ZLIB: torch.frombuffer(bytearray(data), dtype=torch.uint8), "dtype": array.dtype.str,
-            "shape": list(array.shape), "kind": kind}
+    return {
+        _ZLIB: torch.frombuffer(bytearray(data), dtype=torch.uint8),
+        "dtype": array.dtype.str,
+        "shape": list(array.shape),
+        "kind": kind,
+    }
 
 
 def _decompressed(value: dict[str, Any]) -> Any:

@@ -12,9 +12,10 @@ The wandb lookup is the only code that talks to a wandb server. It goes through 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from graph_rl.checkpoint.checkpoint import CheckpointError, find_checkpoint

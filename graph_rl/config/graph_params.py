@@ -20,8 +20,15 @@ from typing import Literal
 from graph_rl.config.schema import ConfigError
 
 __all__ = [
-    "FlatAlgoKwargs", "AlgoKwargs", "ModelKwargs", "SubtaskSpecParams", "EATParams", "FidelityParams", "LevelParams",
-    "GraphParams", "TIMED_ALGORITHMS",
+    "FlatAlgoKwargs",
+    "AlgoKwargs",
+    "ModelKwargs",
+    "SubtaskSpecParams",
+    "EATParams",
+    "FidelityParams",
+    "LevelParams",
+    "GraphParams",
+    "TIMED_ALGORITHMS",
 ]
 
 TIMED_ALGORITHMS = ("HiTS", "EAT")
@@ -206,7 +213,8 @@ class EATParams:
         _check(self.reward_normalization > 0, _join(path, "reward_normalization"), "must be > 0")
         _check(self.intra_action_samples >= 0, _join(path, "intra_action_samples"), "must be >= 0")
         _check(
-            self.time_discounted or not self.intra_action_samples, _join(path, "intra_action_samples"),
+            self.time_discounted or not self.intra_action_samples,
+            _join(path, "intra_action_samples"),
             "needs time_discounted (a HiTS-objective transition has no reward to split)",
         )
 
@@ -258,7 +266,8 @@ class GraphParams:
         if self.algorithm in TIMED_ALGORITHMS:
             _check(self.n_layers >= 2, _join(path, "n_layers"), f"{self.algorithm} needs at least 2 levels")
         _check(
-            (self.eat is not None) == (self.algorithm == "EAT"), _join(path, "eat"),
+            (self.eat is not None) == (self.algorithm == "EAT"),
+            _join(path, "eat"),
             "required for EAT" if self.eat is None else f"only for EAT, not {self.algorithm}",
         )
         top = len(self.level_params_list) - 1
@@ -268,9 +277,11 @@ class GraphParams:
             timed = self.algorithm in TIMED_ALGORITHMS and i < top
             if timed:
                 strategy = level.algo_kwargs.goal_sampling_strategy
-                _check(strategy in ("future", "final"),
-                       _join(path, f"level_params_list[{i}].algo_kwargs.goal_sampling_strategy"),
-                       f"HiTS supports the 'future' and 'final' hindsight strategies, not {strategy!r}")
+                _check(
+                    strategy in ("future", "final"),
+                    _join(path, f"level_params_list[{i}].algo_kwargs.goal_sampling_strategy"),
+                    f"HiTS supports the 'future' and 'final' hindsight strategies, not {strategy!r}",
+                )
                 _check(spec.delta_t_max is not None, _join(where, "delta_t_max"), "HiTS levels need delta_t_max")
                 _check(
                     spec.delta_t_max != -1 or i == top - 1,
@@ -280,9 +291,13 @@ class GraphParams:
             else:
                 _check(spec.delta_t_max is None, _join(where, "delta_t_max"), "only HiTS levels below the top have one")
             if i == top:
-                _check(spec.env_goal_key is not None, _join(where, "env_goal_key"), "the top level needs the env goal key")
+                _check(
+                    spec.env_goal_key is not None, _join(where, "env_goal_key"), "the top level needs the env goal key"
+                )
             if self.algorithm == "HAC" and 0 < i < top:
-                _check(spec.max_n_actions != -1, _join(where, "max_n_actions"), "-1 is only allowed at level 0 and the top")
+                _check(
+                    spec.max_n_actions != -1, _join(where, "max_n_actions"), "-1 is only allowed at level 0 and the top"
+                )
             if spec.learn_goal_ach_thresholds:
                 _check(
                     self.algorithm in TIMED_ALGORITHMS and i > 0,

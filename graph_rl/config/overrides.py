@@ -13,9 +13,9 @@ import json
 import re
 from typing import Any, TypeVar
 
-T = TypeVar("T")
-
 from graph_rl.config.schema import ConfigError, from_dict, suggest, to_dict
+
+T = TypeVar("T")
 
 __all__ = ["parse_path", "parse_override", "apply_overrides", "get_path", "resolve"]
 
@@ -90,7 +90,9 @@ def apply_overrides(data: dict[str, Any], items: list[str], section: str = "") -
         elif not isinstance(parent, dict):
             raise ConfigError(f"{where}{_fmt(parts)}: parent is not an object")
         elif last not in parent and not add:
-            raise ConfigError(f"{where}{_fmt(parts)}: unknown parameter{suggest(last, parent.keys())} (prefix with '+' to add a new key)")
+            raise ConfigError(
+                f"{where}{_fmt(parts)}: unknown parameter{suggest(last, parent.keys())} (prefix with '+' to add a new key)"
+            )
         parent[last] = value
     return out
 

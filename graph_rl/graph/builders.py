@@ -37,8 +37,15 @@ from graph_rl.replay import ReplayBuffer
 from graph_rl.rng import RngRegistry
 from graph_rl.spaces import DictLayout, UnitMap, box_bounds
 from graph_rl.subtasks import (
-    AuxReward, DeltaTAchReward, EnvGoalSubtask, EnvReward, GoalTolReward, PartialObs,
-    ShortestPathSubtask, Subtask, TimedGoalSubtask,
+    AuxReward,
+    DeltaTAchReward,
+    EnvGoalSubtask,
+    EnvReward,
+    GoalTolReward,
+    PartialObs,
+    ShortestPathSubtask,
+    Subtask,
+    TimedGoalSubtask,
 )
 
 __all__ = ["EnvSpec", "build_graph"]
@@ -78,13 +85,24 @@ class EnvSpec:
 def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: RngRegistry, device: str) -> Learner:
     flat, model = level.algo_kwargs.flat_algo_kwargs, level.model_kwargs
     config = SACConfig(
-        hidden_layers=list(model.hidden_layers), learning_rate=model.learning_rate, gamma=flat.gamma, tau=flat.tau,
-        alpha=flat.alpha, auto_alpha=flat.auto_alpha, target_entropy=flat.target_entropy,
-        alpha_learning_rate=flat.alpha_learning_rate, force_negative=model.force_negative,
+        hidden_layers=list(model.hidden_layers),
+        learning_rate=model.learning_rate,
+        gamma=flat.gamma,
+        tau=flat.tau,
+        alpha=flat.alpha,
+        auto_alpha=flat.auto_alpha,
+        target_entropy=flat.target_entropy,
+        alpha_learning_rate=flat.alpha_learning_rate,
+        force_negative=model.force_negative,
     )
     return make_learner(
-        level.algo_kwargs.flat_algo_name, obs_dim, act_dim, config, init_generator=rng.torch(f"node/{name}/init", device),
-        explore_generator=rng.torch(f"node/{name}/explore", device), device=device,
+        level.algo_kwargs.flat_algo_name,
+        obs_dim,
+        act_dim,
+        config,
+        init_generator=rng.torch(f"node/{name}/init", device),
+        explore_generator=rng.torch(f"node/{name}/explore", device),
+        device=device,
     )
 
 
@@ -135,7 +153,9 @@ class _Builder:
         if self.algo == "HAC" and self.top > 0 and raw[0] == -1:
             higher = out[1:]
             if any(n is None for n in higher):
-                raise ConfigError(f"{self.path(0, 'subtask_spec_params', 'max_n_actions')}: -1 needs finite budgets above")
+                raise ConfigError(
+                    f"{self.path(0, 'subtask_spec_params', 'max_n_actions')}: -1 needs finite budgets above"
+                )
             out[0] = length / math.prod(higher)
         if self.timed:
             out[: self.top] = [None] * self.top
@@ -161,12 +181,21 @@ class _Builder:
         partial = self.partial(i)
         if i == self.top:
             eat = self.params.eat
-            discounted = {} if eat is None or not eat.time_discounted else {"reward_normalization": eat.reward_normalization}
+            discounted = (
+                {} if eat is None or not eat.time_discounted else {"reward_normalization": eat.reward_normalization}
+            )
             cls = DiscountedEnvGoalSubtask if discounted else EnvGoalSubtask
             self.check_env_goal(i, partial)
             return cls(
-                partial, spec.env_goal_key, self.env.goal_bounds, self.env.compute_reward, self.budgets[i], aux,
-                spec.constant_failure_return, **discounted, **self.budget_kwargs(spec),
+                partial,
+                spec.env_goal_key,
+                self.env.goal_bounds,
+                self.env.compute_reward,
+                self.budgets[i],
+                aux,
+                spec.constant_failure_return,
+                **discounted,
+                **self.budget_kwargs(spec),
             )
         goal_keys = list(partial.keys) if spec.goal_keys is None else spec.goal_keys
         learnt = self.max_thresholds(i, goal_keys) if self.timed else None
@@ -178,7 +207,12 @@ class _Builder:
             if spec.observe_budget and self.budgets[i] is None:
                 raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'observe_budget')}: needs a budget")
             return ShortestPathSubtask(
-                partial, goal_keys, spec.goal_thresholds, self.budgets[i], aux, spec.constant_failure_return,
+                partial,
+                goal_keys,
+                spec.goal_thresholds,
+                self.budgets[i],
+                aux,
+                spec.constant_failure_return,
                 **self.budget_kwargs(spec),
             )
         delta_t_max = spec.delta_t_max
@@ -187,7 +221,13 @@ class _Builder:
                 raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'delta_t_max')}: -1 needs a top-level budget")
             delta_t_max = self.env.max_episode_length / self.budgets[self.top]
         return TimedGoalSubtask(
-            partial, goal_keys, thresholds, delta_t_max, spec.delta_t_min, self.rng.numpy(f"node/{self.name(i)}/her"), aux,
+            partial,
+            goal_keys,
+            thresholds,
+            delta_t_max,
+            spec.delta_t_min,
+            self.rng.numpy(f"node/{self.name(i)}/her"),
+            aux,
             learnt,
         )
 
@@ -196,12 +236,16 @@ class _Builder:
         spec = self.levels[i].subtask_spec_params
         key = spec.env_goal_key
         if key not in partial.layout.slices:
-            raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'env_goal_key')}: {key!r} is not a visible "
-                              f"observation key {list(partial.keys)}")
+            raise ConfigError(
+                f"{self.path(i, 'subtask_spec_params', 'env_goal_key')}: {key!r} is not a visible "
+                f"observation key {list(partial.keys)}"
+            )
         width, goal_dim = len(partial.layout.indices([key])), len(self.env.goal_bounds[0])
         if width != goal_dim:
-            raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'env_goal_key')}: {key!r} has {width} dims but "
-                              f"desired_goal has {goal_dim}")
+            raise ConfigError(
+                f"{self.path(i, 'subtask_spec_params', 'env_goal_key')}: {key!r} has {width} dims but "
+                f"desired_goal has {goal_dim}"
+            )
         if spec.observe_budget and self.budgets[i] is None:
             raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'observe_budget')}: needs a budget")
 
@@ -217,7 +261,9 @@ class _Builder:
             return None
         extra = sorted(set(parent.max_goal_thresholds) - set(goal_keys))
         if extra:
-            raise ConfigError(f"{self.path(i + 1, 'subtask_spec_params', 'max_goal_thresholds')}: {extra} are not goal keys of level {i}")
+            raise ConfigError(
+                f"{self.path(i + 1, 'subtask_spec_params', 'max_goal_thresholds')}: {extra} are not goal keys of level {i}"
+            )
         return {k: parent.max_goal_thresholds.get(k, 1.0) for k in goal_keys}
 
     def capacity(self, i: int) -> int:
@@ -243,7 +289,9 @@ class _Builder:
             raise ConfigError(f"{self.path(i, 'algo_kwargs', 'child_failure_penalty')}: required without a budget")
         return -float(self.budgets[i])
 
-    def algorithm(self, i: int, subtask: Subtask, action_layout: tuple[np.ndarray, np.ndarray], child: Subtask | None) -> Algorithm:
+    def algorithm(
+        self, i: int, subtask: Subtask, action_layout: tuple[np.ndarray, np.ndarray], child: Subtask | None
+    ) -> Algorithm:
         level, name = self.levels[i], self.name(i)
         if level.algo_kwargs.flat_algo_name not in learner_names():
             raise ConfigError(
@@ -258,8 +306,15 @@ class _Builder:
         buffer = ReplayBuffer(
             self.capacity(i), subtask.obs_dim, action_map.dim, self.rng.numpy(f"node/{name}/replay"), self.device
         )
-        args = (subtask, action_map, learner, buffer, level.algo_kwargs, self.rng.numpy(f"node/{name}/policy"),
-                self.rng.numpy(f"node/{name}/her"))
+        args = (
+            subtask,
+            action_map,
+            learner,
+            buffer,
+            level.algo_kwargs,
+            self.rng.numpy(f"node/{name}/policy"),
+            self.rng.numpy(f"node/{name}/her"),
+        )
         fidelity = self.params.fidelity
         if isinstance(subtask, TimedGoalSubtask):
             columns = child.parent_action_layout.slices["goal"] if isinstance(child, TimedGoalSubtask) else None
@@ -268,8 +323,14 @@ class _Builder:
         if eat is not None and i == self.top:
             assert isinstance(child, TimedGoalSubtask)
             intra_rng = self.rng.numpy(f"node/{name}/intra") if eat.intra_action_samples else None
-            return EAT(*args, child_failure_penalty=self.penalty(i), fidelity=fidelity, eat=eat, child=child,
-                       intra_rng=intra_rng)
+            return EAT(
+                *args,
+                child_failure_penalty=self.penalty(i),
+                fidelity=fidelity,
+                eat=eat,
+                child=child,
+                intra_rng=intra_rng,
+            )
         return HAC(*args, child_failure_penalty=self.penalty(i) if i > 0 else -1.0, fidelity=fidelity)
 
     def build(self) -> Graph:

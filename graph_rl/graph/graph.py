@@ -81,8 +81,16 @@ class Graph:
             node = child
 
     def observe(
-        self, new_obs: Mapping[str, Any], reward: float, terminated: bool, truncated: bool, info: Mapping[str, Any],
-        *, ep_step: int, total_step: int, testing: bool,
+        self,
+        new_obs: Mapping[str, Any],
+        reward: float,
+        terminated: bool,
+        truncated: bool,
+        info: Mapping[str, Any],
+        *,
+        ep_step: int,
+        total_step: int,
+        testing: bool,
     ) -> bool:
         """Backward passes after ``env.step``; returns True when the root returned control."""
         path = self._path

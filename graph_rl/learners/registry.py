@@ -74,12 +74,19 @@ def learner_names() -> tuple[str, ...]:
 
 
 def make_learner(
-    name: str, obs_dim: int, act_dim: int, config: SACConfig, *, init_generator: torch.Generator,
-    explore_generator: torch.Generator, device: str | torch.device = "cpu",
+    name: str,
+    obs_dim: int,
+    act_dim: int,
+    config: SACConfig,
+    *,
+    init_generator: torch.Generator,
+    explore_generator: torch.Generator,
+    device: str | torch.device = "cpu",
 ) -> Learner:
     """The learner registered as ``name``."""
     factory = _REGISTRY.get(name)
     if factory is None:
         raise ValueError(f"unknown flat_algo_name {name!r}; choose from {', '.join(_REGISTRY)}")
-    return factory(obs_dim, act_dim, config, init_generator=init_generator, explore_generator=explore_generator,
-                   device=device)
+    return factory(
+        obs_dim, act_dim, config, init_generator=init_generator, explore_generator=explore_generator, device=device
+    )

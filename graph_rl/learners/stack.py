@@ -31,7 +31,6 @@ from graph_rl.learners.config import SACConfig
 from graph_rl.learners.networks import LOG_SIGMA_MAX, LOG_SIGMA_MIN, MU_BOUND, ParamLayout, StackDims, hidden_forward
 from graph_rl.learners.optim import FlatAdam
 
-
 __all__ = ["STAT_NAMES", "SACStack", "StateLayout"]
 
 STAT_NAMES = ("loss_critic", "loss_actor", "alpha", "entropy", "q_mean", "loss_alpha")
@@ -44,8 +43,13 @@ _softplus = torch._C._nn.softplus
 
 
 def _hidden_backward(
-    grads: list[torch.Tensor], g_weight: list[torch.Tensor], g: list[torch.Tensor], h: list[torch.Tensor],
-    x_t: torch.Tensor, h_t: list[torch.Tensor], w_t: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    g_weight: list[torch.Tensor],
+    g: list[torch.Tensor],
+    h: list[torch.Tensor],
+    x_t: torch.Tensor,
+    h_t: list[torch.Tensor],
+    w_t: list[torch.Tensor],
 ) -> None:
     """Weight and bias gradients of the hidden layers of an MLP stack, last to first, in place.
 
@@ -285,8 +289,15 @@ class SACStack:
         torch.sum(buf.critic_zg_data, -1, keepdim=True, out=grads[-1])
         torch.mul(buf.critic_zg_rows, w[-2], out=buf.critic_g[-1])
         _relu_backward(buf.critic_g[-1], buf.critic_h[-1], 0.0, grad_input=buf.critic_g[-1])
-        _hidden_backward(grads, buf.critic_g_data, buf.critic_g, buf.critic_h, buf.x_critic_data_t,
-                         buf.critic_h_data_t, self.critic_w_t)
+        _hidden_backward(
+            grads,
+            buf.critic_g_data,
+            buf.critic_g,
+            buf.critic_h,
+            buf.x_critic_data_t,
+            buf.critic_h_data_t,
+            self.critic_w_t,
+        )
         torch.bmm(buf.critic_g_policy_first, self.critic_act_w_t, out=buf.g_act_twins)
         torch.sum(buf.g_act_twins_split, 1, out=buf.g_act)
 
@@ -297,6 +308,6 @@ class SACStack:
         torch.sum(buf.head_g, -1, keepdim=True, out=grads[-1])
         torch.bmm(buf.head_g_rows, self.actor[-2], out=buf.actor_g[-1])
         _relu_backward(buf.actor_g[-1], buf.actor_h_cur[-1], 0.0, grad_input=buf.actor_g[-1])
-        _hidden_backward(grads, buf.actor_g, buf.actor_g, buf.actor_h_cur, buf.obs_cur_t, buf.actor_h_cur_t,
-                         self.actor_w_t)
-
+        _hidden_backward(
+            grads, buf.actor_g, buf.actor_g, buf.actor_h_cur, buf.obs_cur_t, buf.actor_h_cur_t, self.actor_w_t
+        )

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from graph_rl.learners.sac import SACConfig, SACLearner
+from graph_rl.learners.sac import SACConfig
 from graph_rl.replay.buffer import ReplayBatch
 
 __all__ = ["TIANSHOU_ALGOS", "TianshouConfig", "TianshouLearner"]
@@ -62,7 +62,9 @@ class TianshouConfig(SACConfig):
         if self.exploration_noise < 0 or self.policy_noise < 0:
             raise ValueError(f"noise must be >= 0, got {self.exploration_noise=}, {self.policy_noise=}")
         if min(self.update_actor_freq, self.actor_delay) < 1 or not 0 < self.subset_size <= self.ensemble_size:
-            raise ValueError(f"need update_actor_freq, actor_delay >= 1 and 0 < subset_size <= ensemble_size, got {self}")
+            raise ValueError(
+                f"need update_actor_freq, actor_delay >= 1 and 0 < subset_size <= ensemble_size, got {self}"
+            )
 
 
 def _draw_seed(generator: torch.Generator) -> int:
@@ -132,7 +134,11 @@ def _build_algorithm(name: str, obs_dim: int, act_dim: int, cfg: TianshouConfig)
     from tianshou.algorithm.modelfree.sac import Alpha, AutoAlpha, SACPolicy
     from tianshou.algorithm.optim import AdamOptimizerFactory
     from tianshou.utils.net.common import EnsembleLinear, Net
-    from tianshou.utils.net.continuous import ContinuousActorDeterministic, ContinuousActorProbabilistic, ContinuousCritic
+    from tianshou.utils.net.continuous import (
+        ContinuousActorDeterministic,
+        ContinuousActorProbabilistic,
+        ContinuousCritic,
+    )
 
     space = gym.spaces.Box(-1.0, 1.0, (act_dim,), dtype=np.float32)
     hidden = list(cfg.hidden_layers)
@@ -149,23 +155,48 @@ def _build_algorithm(name: str, obs_dim: int, act_dim: int, cfg: TianshouConfig)
     common = dict(policy_optim=optim(), critic_optim=optim(), tau=cfg.tau, gamma=cfg.gamma)
     if name in ("SAC", "REDQ"):
         # unbounded mu and state-dependent sigma: the SAC parametrisation (G3).
-        actor = ContinuousActorProbabilistic(preprocess_net=Net(state_shape=obs_dim, hidden_sizes=hidden),
-                                             action_shape=act_dim, unbounded=True, conditioned_sigma=True)
+        actor = ContinuousActorProbabilistic(
+            preprocess_net=Net(state_shape=obs_dim, hidden_sizes=hidden),
+            action_shape=act_dim,
+            unbounded=True,
+            conditioned_sigma=True,
+        )
         target_entropy = -float(act_dim) if cfg.target_entropy is None else cfg.target_entropy
-        alpha = _entropy_tap(AutoAlpha(target_entropy, math.log(cfg.alpha), AdamOptimizerFactory(lr=cfg.alpha_learning_rate))
-                             if cfg.auto_alpha else Alpha.from_float_or_instance(float(cfg.alpha)))
+        alpha = _entropy_tap(
+            AutoAlpha(target_entropy, math.log(cfg.alpha), AdamOptimizerFactory(lr=cfg.alpha_learning_rate))
+            if cfg.auto_alpha
+            else Alpha.from_float_or_instance(float(cfg.alpha))
+        )
         if name == "SAC":
             policy = SACPolicy(actor=actor, action_space=space, action_scaling=False)
             return SAC(policy=policy, critic=critic(), critic2=critic(), critic2_optim=optim(), alpha=alpha, **common)
         policy = REDQPolicy(actor=actor, action_space=space, action_scaling=False, action_bound_method=None)
-        return REDQ(policy=policy, critic=critic(cfg.ensemble_size), ensemble_size=cfg.ensemble_size,
-                    subset_size=cfg.subset_size, actor_delay=cfg.actor_delay, alpha=alpha, **common)
-    actor = ContinuousActorDeterministic(preprocess_net=Net(state_shape=obs_dim, hidden_sizes=hidden),
-                                         action_shape=act_dim, max_action=1.0)
-    policy = ContinuousDeterministicPolicy(actor=actor, action_space=space, action_scaling=False, action_bound_method=None)
+        return REDQ(
+            policy=policy,
+            critic=critic(cfg.ensemble_size),
+            ensemble_size=cfg.ensemble_size,
+            subset_size=cfg.subset_size,
+            actor_delay=cfg.actor_delay,
+            alpha=alpha,
+            **common,
+        )
+    actor = ContinuousActorDeterministic(
+        preprocess_net=Net(state_shape=obs_dim, hidden_sizes=hidden), action_shape=act_dim, max_action=1.0
+    )
+    policy = ContinuousDeterministicPolicy(
+        actor=actor, action_space=space, action_scaling=False, action_bound_method=None
+    )
     if name == "TD3":
-        return TD3(policy=policy, critic=critic(), critic2=critic(), critic2_optim=optim(), policy_noise=cfg.policy_noise,
-                   update_actor_freq=cfg.update_actor_freq, noise_clip=cfg.noise_clip, **common)
+        return TD3(
+            policy=policy,
+            critic=critic(),
+            critic2=critic(),
+            critic2_optim=optim(),
+            policy_noise=cfg.policy_noise,
+            update_actor_freq=cfg.update_actor_freq,
+            noise_clip=cfg.noise_clip,
+            **common,
+        )
     return DDPG(policy=policy, critic=critic(), **common)
 
 
@@ -184,8 +215,17 @@ class TianshouLearner:
     _COUNTERS = ("_cnt", "_last", "critic_gradient_step", "_last_actor_loss")
     """Plain attributes of TD3 (actor delay) and REDQ (actor delay) that are state but not in ``state_dict``."""
 
-    def __init__(self, algo: str, obs_dim: int, act_dim: int, config: SACConfig, *, init_generator: torch.Generator,
-                 explore_generator: torch.Generator, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self,
+        algo: str,
+        obs_dim: int,
+        act_dim: int,
+        config: SACConfig,
+        *,
+        init_generator: torch.Generator,
+        explore_generator: torch.Generator,
+        device: str | torch.device = "cpu",
+    ) -> None:
         if algo not in TIANSHOU_ALGOS:
             raise ValueError(f"unknown tianshou algorithm {algo!r}; choose from {', '.join(TIANSHOU_ALGOS)}")
         if obs_dim < 1 or act_dim < 1:
@@ -306,21 +346,25 @@ class TianshouLearner:
         """A deep copy of networks, targets, all optimisers (AutoAlpha's included) and the delay counters."""
         alpha = getattr(self.algorithm, "alpha", None)
         alpha_optim = getattr(getattr(alpha, "inner", None), "_optim", None)
-        return copy.deepcopy({
-            "algo_name": self.algo_name,
-            "obs_dim": self._obs_dim,
-            "act_dim": self._act_dim,
-            "algorithm": self.algorithm.state_dict(),
-            "alpha_optim": None if alpha_optim is None else alpha_optim.state_dict(),
-            "counters": {k: getattr(self.algorithm, k) for k in self._COUNTERS if hasattr(self.algorithm, k)},
-            "stats": {"sums": self._sums, "counts": self._counts},
-        })
+        return copy.deepcopy(
+            {
+                "algo_name": self.algo_name,
+                "obs_dim": self._obs_dim,
+                "act_dim": self._act_dim,
+                "algorithm": self.algorithm.state_dict(),
+                "alpha_optim": None if alpha_optim is None else alpha_optim.state_dict(),
+                "counters": {k: getattr(self.algorithm, k) for k in self._COUNTERS if hasattr(self.algorithm, k)},
+                "stats": {"sums": self._sums, "counts": self._counts},
+            }
+        )
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` output of a learner with the same algorithm and dimensions."""
         found = (state["algo_name"], state["obs_dim"], state["act_dim"])
         if found != (self.algo_name, self._obs_dim, self._act_dim):
-            raise ValueError(f"learner state is for (algo, obs, act)={found}, learner is {(self.algo_name, self._obs_dim, self._act_dim)}")
+            raise ValueError(
+                f"learner state is for (algo, obs, act)={found}, learner is {(self.algo_name, self._obs_dim, self._act_dim)}"
+            )
         state = copy.deepcopy(state)
         self.algorithm.load_state_dict(state["algorithm"])
         if state["alpha_optim"] is not None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Iterable, Mapping, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 __all__ = ["Logger", "Sink", "Scalar", "DETERMINISTIC_SPLITS", "ALL_SPLITS", "metrics_line", "to_scalar"]
 

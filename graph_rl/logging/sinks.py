@@ -11,8 +11,8 @@ import csv
 import json
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from graph_rl.logging.logger import DETERMINISTIC_SPLITS, Scalar, metrics_line
 

@@ -8,8 +8,9 @@ which its model artifacts can be resumed with ``--resume wandb:ENTITY/PROJECT/NA
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from graph_rl.config.run_params import WandbParams
 from graph_rl.logging.logger import DETERMINISTIC_SPLITS, Scalar

@@ -104,9 +104,13 @@ class Node:
 
     # --- forward pass ---------------------------------------------------------------------------
 
-    def begin(self, parent_action: np.ndarray | None, env_obs: Mapping[str, Any], step: int, deterministic: bool) -> None:
+    def begin(
+        self, parent_action: np.ndarray | None, env_obs: Mapping[str, Any], step: int, deterministic: bool
+    ) -> None:
         """Start an activation with the parent's action as goal (None at the root)."""
-        self._stack.append(Activation(goal=self.subtask.start(parent_action, env_obs, step), deterministic=deterministic))
+        self._stack.append(
+            Activation(goal=self.subtask.start(parent_action, env_obs, step), deterministic=deterministic)
+        )
 
     def act(self, env_obs: Mapping[str, Any], step: int, testing: bool) -> PendingAction:
         """Emit the next action of the current activation."""
@@ -132,10 +136,17 @@ class Node:
         """While waiting on a child: must the running action end now (the algorithm's hook, or own activation over)?"""
         run = self._stack[-1]
         hook = self.algorithm.hook
-        self._hook_fired = hook is not None and bool(hook.on_step(
-            run.pending, lambda: self.observation(env_obs, ep_step), lambda: self._child_finished(env_obs, ep_step),
-            env_obs, ep_step=ep_step, total_step=total_step, testing=testing,
-        ))
+        self._hook_fired = hook is not None and bool(
+            hook.on_step(
+                run.pending,
+                lambda: self.observation(env_obs, ep_step),
+                lambda: self._child_finished(env_obs, ep_step),
+                env_obs,
+                ep_step=ep_step,
+                total_step=total_step,
+                testing=testing,
+            )
+        )
         return self._hook_fired or self.subtask.finished(env_obs, run.goal, ep_step)
 
     def _child_finished(self, env_obs: Mapping[str, Any], ep_step: int) -> bool:
@@ -153,16 +164,34 @@ class Node:
         run.n_actions += 1
         run.n_interrupted += interrupted
         out = self.subtask.evaluate(
-            env_obs, run.goal, step, run.n_actions - run.n_interrupted, pending.action, pending.env_return,
-            terminated, env_done,
+            env_obs,
+            run.goal,
+            step,
+            run.n_actions - run.n_interrupted,
+            pending.action,
+            pending.env_return,
+            terminated,
+            env_done,
         )
-        self.algorithm.add(Transition(
-            obs=pending.obs, action=pending.action, reward=out.reward, new_obs=out.new_obs, achieved=out.achieved,
-            done=out.done, achieved_goal=out.achieved_goal, t0=pending.t0, t1=step, env_return=pending.env_return,
-            test_child=pending.test_child, child_achieved=True if feedback is None else feedback[0],
-            child_hindsight=None if feedback is None else feedback[1],
-            child_completed=True if feedback is None else feedback[2], interrupted=interrupted,
-        ))
+        self.algorithm.add(
+            Transition(
+                obs=pending.obs,
+                action=pending.action,
+                reward=out.reward,
+                new_obs=out.new_obs,
+                achieved=out.achieved,
+                done=out.done,
+                achieved_goal=out.achieved_goal,
+                t0=pending.t0,
+                t1=step,
+                env_return=pending.env_return,
+                test_child=pending.test_child,
+                child_achieved=True if feedback is None else feedback[0],
+                child_hindsight=None if feedback is None else feedback[1],
+                child_completed=True if feedback is None else feedback[2],
+                interrupted=interrupted,
+            )
+        )
         run.ret += out.reward
         run.pending = None
         run.last = out
@@ -221,40 +250,81 @@ class Node:
         return {
             "algorithm": self.algorithm.state_dict(),
             "stack": [_activation_state(run) for run in self._stack],
-            "metrics": [self._n_activations, self._n_achieved, self._n_actions, self._return_sum,
-                        self._budget_sum, self._duration_sum],
+            "metrics": [
+                self._n_activations,
+                self._n_achieved,
+                self._n_actions,
+                self._return_sum,
+                self._budget_sum,
+                self._duration_sum,
+            ],
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.algorithm.load_state_dict(state["algorithm"])
         self._stack = [_activation_from_state(s) for s in state["stack"]]
-        (self._n_activations, self._n_achieved, self._n_actions, self._return_sum,
-         self._budget_sum, self._duration_sum) = state["metrics"]
+        (
+            self._n_activations,
+            self._n_achieved,
+            self._n_actions,
+            self._return_sum,
+            self._budget_sum,
+            self._duration_sum,
+        ) = state["metrics"]
 
 
 def _activation_state(run: Activation) -> dict[str, Any]:
     pending = None
     if run.pending is not None:
         p = run.pending
-        pending = {"obs": p.obs.tolist(), "action": p.action.tolist(), "child": p.child, "t0": p.t0,
-                   "test_child": p.test_child, "env_return": p.env_return, "env_weight": p.env_weight}
+        pending = {
+            "obs": p.obs.tolist(),
+            "action": p.action.tolist(),
+            "child": p.child,
+            "t0": p.t0,
+            "test_child": p.test_child,
+            "env_return": p.env_return,
+            "env_weight": p.env_weight,
+        }
     thresholds = None if run.goal.thresholds is None else run.goal.thresholds.tolist()
-    goal = {"desired": run.goal.desired.tolist(), "t0": run.goal.t0, "duration": run.goal.duration,
-            "thresholds": thresholds, "used": run.goal.used}
-    return {"goal": goal, "deterministic": run.deterministic, "n_actions": run.n_actions,
-            "n_interrupted": run.n_interrupted, "ret": run.ret, "pending": pending}
+    goal = {
+        "desired": run.goal.desired.tolist(),
+        "t0": run.goal.t0,
+        "duration": run.goal.duration,
+        "thresholds": thresholds,
+        "used": run.goal.used,
+    }
+    return {
+        "goal": goal,
+        "deterministic": run.deterministic,
+        "n_actions": run.n_actions,
+        "n_interrupted": run.n_interrupted,
+        "ret": run.ret,
+        "pending": pending,
+    }
 
 
 def _activation_from_state(state: dict[str, Any]) -> Activation:
     g = state["goal"]
     thresholds = None if g["thresholds"] is None else np.asarray(g["thresholds"], dtype=np.float32)
-    goal = Goal(desired=np.asarray(g["desired"], dtype=np.float32), t0=g["t0"], duration=g["duration"],
-                thresholds=thresholds, used=g["used"])
+    goal = Goal(
+        desired=np.asarray(g["desired"], dtype=np.float32),
+        t0=g["t0"],
+        duration=g["duration"],
+        thresholds=thresholds,
+        used=g["used"],
+    )
     pending = None
     if state["pending"] is not None:
         p = dict(state["pending"])
         p["obs"] = np.asarray(p["obs"], dtype=np.float32)
         p["action"] = np.asarray(p["action"], dtype=np.float32)
         pending = PendingAction(**p)
-    return Activation(goal=goal, deterministic=state["deterministic"], n_actions=state["n_actions"],
-                      n_interrupted=state["n_interrupted"], ret=state["ret"], pending=pending)
+    return Activation(
+        goal=goal,
+        deterministic=state["deterministic"],
+        n_actions=state["n_actions"],
+        n_interrupted=state["n_interrupted"],
+        ret=state["ret"],
+        pending=pending,
+    )

@@ -45,8 +45,15 @@ _KIND_TITLES = {
 class _Canvas:
     """One figure of panels plus what its legend must explain."""
 
-    def __init__(self, n_panels: int, panel_size: tuple[float, float], dpi: int, groups: dict[str, list[Run]],
-                 spread: Spread, smooth: int) -> None:
+    def __init__(
+        self,
+        n_panels: int,
+        panel_size: tuple[float, float],
+        dpi: int,
+        groups: dict[str, list[Run]],
+        spread: Spread,
+        smooth: int,
+    ) -> None:
         cols = min(n_panels, 3)
         rows = -(-n_panels // cols)
         self.fig = Figure(figsize=(panel_size[0] * cols, panel_size[1] * rows), dpi=dpi, layout="constrained")
@@ -62,13 +69,22 @@ class _Canvas:
         drawn = False
         for split, name in keys:
             for group, runs in self.groups.items():
-                curve = aggregate([r.series[(split, name)] for r in runs if (split, name) in r.series],
-                                  spread=self.spread, smooth=self.smooth)
+                curve = aggregate(
+                    [r.series[(split, name)] for r in runs if (split, name) in r.series],
+                    spread=self.spread,
+                    smooth=self.smooth,
+                )
                 if curve.n_runs == 0:
                     continue
                 color = self.colors[group]
-                ax.plot(curve.steps, curve.mean, color=color, linestyle=_SPLIT_STYLES.get(split, "-."), linewidth=1.4,
-                        marker="." if len(curve.steps) < 30 else None)
+                ax.plot(
+                    curve.steps,
+                    curve.mean,
+                    color=color,
+                    linestyle=_SPLIT_STYLES.get(split, "-."),
+                    linewidth=1.4,
+                    marker="." if len(curve.steps) < 30 else None,
+                )
                 if curve.low is not None and curve.high is not None:
                     ax.fill_between(curve.steps, curve.low, curve.high, color=color, alpha=0.2, linewidth=0)
                 self.n_runs[group] = max(self.n_runs.get(group, 0), curve.n_runs)
@@ -83,8 +99,10 @@ class _Canvas:
         """Add the legend (groups with run counts; splits when several) and write the PNG."""
         handles = [Line2D([], [], color=self.colors[g], label=f"{g} (n={n})") for g, n in self.n_runs.items()]
         if len(self.splits) > 1:
-            handles += [Line2D([], [], color="black", linestyle=_SPLIT_STYLES.get(s, "-."), label=s)
-                        for s in sorted(self.splits)]
+            handles += [
+                Line2D([], [], color="black", linestyle=_SPLIT_STYLES.get(s, "-."), label=s)
+                for s in sorted(self.splits)
+            ]
         if handles:
             self.fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8)
         if title:
@@ -139,8 +157,9 @@ def _diagnostics(groups: dict[str, list[Run]], out: Path, spread: Spread, smooth
     return written
 
 
-def plot_runs(groups: dict[str, list[Run]], out_dir: str | Path, *, spread: Spread = "std", smooth: int = 1,
-              dpi: int = 100) -> list[Path]:
+def plot_runs(
+    groups: dict[str, list[Run]], out_dir: str | Path, *, spread: Spread = "std", smooth: int = 1, dpi: int = 100
+) -> list[Path]:
     """Write every figure for ``groups`` (label → runs) into ``out_dir``; returns the PNG paths written.
 
     Always writes ``learning_curves.png`` (test success and test return vs env step); ``session.png`` and one

@@ -11,13 +11,26 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["Run", "Series", "Curve", "load_run", "load_benchmark", "find_run_dirs", "group_runs", "aggregate", "split_metric", "metric_kind", "KINDS"]
+__all__ = [
+    "Run",
+    "Series",
+    "Curve",
+    "load_run",
+    "load_benchmark",
+    "find_run_dirs",
+    "group_runs",
+    "aggregate",
+    "split_metric",
+    "metric_kind",
+    "KINDS",
+]
 
 Series = tuple[np.ndarray, np.ndarray]
 """(steps, values), both 1-D and sorted by step."""
@@ -136,8 +149,10 @@ def load_benchmark(path: str | Path) -> list[Run]:
                 number = _as_number(value)
                 if number is not None:
                     raw[("train", key)].append((step, number))
-        series = {key: (np.array([p[0] for p in pts], np.float64), np.array([p[1] for p in pts], np.float64))
-                  for key, pts in raw.items()}
+        series = {
+            key: (np.array([p[0] for p in pts], np.float64), np.array([p[1] for p in pts], np.float64))
+            for key, pts in raw.items()
+        }
         runs.append(Run(path=path, config={**config, "seed": entry.get("seed")}, series=series))
     return runs
 

@@ -7,9 +7,10 @@ unless asked to with the same stream.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -84,7 +85,11 @@ def load_agent(
 
 
 def evaluate(
-    agent: Agent, *, n_episodes: int, seed: int, on_act: Callable[[], None] | None = None,
+    agent: Agent,
+    *,
+    n_episodes: int,
+    seed: int,
+    on_act: Callable[[], None] | None = None,
     on_episode_end: Callable[[], None] | None = None,
 ) -> EvalResult:
     """Run ``n_episodes`` deterministic episodes; ``on_act`` runs after each action is chosen (for rendering)."""

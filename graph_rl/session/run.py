@@ -17,9 +17,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import gymnasium as gym
 import torch
@@ -292,8 +293,15 @@ def _build(
     graph = graph_factory(config, train_env, rng)
     progress = sys.stderr.isatty() if request.progress is None else request.progress
     session = Session(
-        graph, train_env=train_env, test_env=test_env, params=config.run, rng=rng, logger=Logger(),
-        callbacks=callbacks, progress=progress, stop_at=request.stop_at,
+        graph,
+        train_env=train_env,
+        test_env=test_env,
+        params=config.run,
+        rng=rng,
+        logger=Logger(),
+        callbacks=callbacks,
+        progress=progress,
+        stop_at=request.stop_at,
     )
     if checkpoint is not None:
         try:
@@ -303,9 +311,14 @@ def _build(
             why = f"{type(err).__name__}: {first}"
             raise CheckpointError(f"{checkpoint.path}: does not fit the graph ({why})") from None
     return PreparedRun(
-        config=config, run_dir=run_dir, session=session, checkpoint=checkpoint, append=append,
+        config=config,
+        run_dir=run_dir,
+        session=session,
+        checkpoint=checkpoint,
+        append=append,
         generated_name=request.logdir is None and not append,
-        wandb_mode=request.wandb, progress=progress,
+        wandb_mode=request.wandb,
+        progress=progress,
     )
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -37,8 +38,16 @@ class GraphLike(Protocol):
     def act(self, env_obs: Any, *, ep_step: int, total_step: int, testing: bool) -> Any: ...
 
     def observe(
-        self, new_obs: Any, reward: float, terminated: bool, truncated: bool, info: dict, *,
-        ep_step: int, total_step: int, testing: bool,
+        self,
+        new_obs: Any,
+        reward: float,
+        terminated: bool,
+        truncated: bool,
+        info: dict,
+        *,
+        ep_step: int,
+        total_step: int,
+        testing: bool,
     ) -> bool: ...
 
     def learn(self, total_step: int) -> dict[str, float]: ...
@@ -201,8 +210,12 @@ class Session:
         self._start, self._start_step = start, c.total_step
         result = SessionResult(stop_reason="", total_step=c.total_step, train_episodes=c.train_episodes, wall_s=0.0)
         bar = tqdm(
-            total=self.params.n_steps, initial=c.total_step, unit="step", disable=not self._progress,
-            dynamic_ncols=True, smoothing=0.05,
+            total=self.params.n_steps,
+            initial=c.total_step,
+            unit="step",
+            disable=not self._progress,
+            dynamic_ncols=True,
+            smoothing=0.05,
         )
         try:
             while not (reason := self._stop_reason(start)):

@@ -181,7 +181,13 @@ def load_params(request: RunRequest, data_root: Path) -> RunConfig:
     check_env_id(run)
     device, note = choose_device(request.device, graph)
     return RunConfig(
-        env=env, algo=algo, run=run, graph=graph, wandb=wandb, device=device, device_note=note,
+        env=env,
+        algo=algo,
+        run=run,
+        graph=graph,
+        wandb=wandb,
+        device=device,
+        device_note=note,
         graph_n_steps=run.n_steps,
     )
 

@@ -7,6 +7,17 @@ from graph_rl.subtasks.shortest_path import ShortestPathSubtask
 from graph_rl.subtasks.timed_goal import TimedGoalSubtask, TimeScale
 
 __all__ = [
-    "AuxReward", "DeltaTAchReward", "EnvReward", "GoalTolReward", "Goal", "GoalCriterion", "Outcome", "PartialObs", "Subtask",
-    "EnvGoalSubtask", "ShortestPathSubtask", "TimedGoalSubtask", "TimeScale",
+    "AuxReward",
+    "DeltaTAchReward",
+    "EnvReward",
+    "GoalTolReward",
+    "Goal",
+    "GoalCriterion",
+    "Outcome",
+    "PartialObs",
+    "Subtask",
+    "EnvGoalSubtask",
+    "ShortestPathSubtask",
+    "TimedGoalSubtask",
+    "TimeScale",
 ]

@@ -148,8 +148,15 @@ class Subtask(ABC):
 
     @abstractmethod
     def evaluate(
-        self, env_obs: Mapping[str, Any], goal: Goal, step: int, n_actions: int, action: np.ndarray,
-        env_return: float, terminated: bool, env_done: bool,
+        self,
+        env_obs: Mapping[str, Any],
+        goal: Goal,
+        step: int,
+        n_actions: int,
+        action: np.ndarray,
+        env_return: float,
+        terminated: bool,
+        env_done: bool,
     ) -> Outcome:
         """Score the action just closed (``n_actions`` counts it)."""
 
@@ -159,7 +166,11 @@ class Subtask(ABC):
 
     @abstractmethod
     def relabel(
-        self, achieved_goals: np.ndarray, desired_goals: np.ndarray, actions: np.ndarray, env_returns: np.ndarray,
+        self,
+        achieved_goals: np.ndarray,
+        desired_goals: np.ndarray,
+        actions: np.ndarray,
+        env_returns: np.ndarray,
         time_up: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rewards and achievement for a batch of hindsight goals: ``(N,)`` float32 and ``(N,)`` bool."""

@@ -39,19 +39,33 @@ class EnvGoalSubtask(ShortestPathSubtask):
     """
 
     def __init__(
-        self, partial_obs: PartialObs, env_goal_key: str, goal_bounds: tuple[np.ndarray, np.ndarray],
-        compute_reward: RewardFn, max_n_actions: float | None, aux_rewards: Sequence[AuxReward] = (),
-        constant_failure_return: bool = False, achievement_reward: float = 0.0, observe_budget: bool = False,
+        self,
+        partial_obs: PartialObs,
+        env_goal_key: str,
+        goal_bounds: tuple[np.ndarray, np.ndarray],
+        compute_reward: RewardFn,
+        max_n_actions: float | None,
+        aux_rewards: Sequence[AuxReward] = (),
+        constant_failure_return: bool = False,
+        achievement_reward: float = 0.0,
+        observe_budget: bool = False,
     ) -> None:
         if env_goal_key not in partial_obs.layout.slices:
             raise KeyError(f"env_goal_key {env_goal_key!r} is not a visible observation key {list(partial_obs.keys)}")
         super().__init__(
-            partial_obs, [env_goal_key], {env_goal_key: 1.0}, max_n_actions, aux_rewards, constant_failure_return,
+            partial_obs,
+            [env_goal_key],
+            {env_goal_key: 1.0},
+            max_n_actions,
+            aux_rewards,
+            constant_failure_return,
             observe_budget,
         )
         self.goal_layout = DictLayout({"desired_goal": goal_bounds})
         if self.goal_layout.dim != len(self.goal_index):
-            raise ValueError(f"desired_goal has {self.goal_layout.dim} dims but {env_goal_key!r} has {len(self.goal_index)}")
+            raise ValueError(
+                f"desired_goal has {self.goal_layout.dim} dims but {env_goal_key!r} has {len(self.goal_index)}"
+            )
         self.env_goal_key = env_goal_key
         self.compute_reward = compute_reward
         self.achievement_reward = float(achievement_reward)

@@ -47,8 +47,13 @@ class ShortestPathSubtask(Subtask):
     """
 
     def __init__(
-        self, partial_obs: PartialObs, goal_keys: Sequence[str], thresholds: Mapping[str, float],
-        max_n_actions: float | None, aux_rewards: Sequence[AuxReward] = (), constant_failure_return: bool = False,
+        self,
+        partial_obs: PartialObs,
+        goal_keys: Sequence[str],
+        thresholds: Mapping[str, float],
+        max_n_actions: float | None,
+        aux_rewards: Sequence[AuxReward] = (),
+        constant_failure_return: bool = False,
         observe_budget: bool = False,
     ) -> None:
         super().__init__(aux_rewards)
@@ -91,8 +96,15 @@ class ShortestPathSubtask(Subtask):
         return bool(self.is_achieved(self.achieved_goal(self.partial(env_obs)), goal.desired))
 
     def evaluate(
-        self, env_obs: Mapping[str, Any], goal: Goal, step: int, n_actions: int, action: np.ndarray,
-        env_return: float, terminated: bool, env_done: bool,
+        self,
+        env_obs: Mapping[str, Any],
+        goal: Goal,
+        step: int,
+        n_actions: int,
+        action: np.ndarray,
+        env_return: float,
+        terminated: bool,
+        env_done: bool,
     ) -> Outcome:
         partial = self.partial(env_obs)
         achieved_goal = self.achieved_goal(partial)
@@ -105,9 +117,12 @@ class ShortestPathSubtask(Subtask):
         spent = self.max_n_actions is not None and n_actions >= self.max_n_actions
         goal.used = n_actions
         return Outcome(
-            reward=reward, achieved=achieved, ended=achieved or spent,
+            reward=reward,
+            achieved=achieved,
+            ended=achieved or spent,
             done=self._done(achieved, terminated) or (self.observe_budget and spent),
-            achieved_goal=achieved_goal, new_obs=self._with_goal(partial, goal),
+            achieved_goal=achieved_goal,
+            new_obs=self._with_goal(partial, goal),
         )
 
     def _done(self, achieved: bool, terminated: bool) -> bool:
@@ -124,7 +139,11 @@ class ShortestPathSubtask(Subtask):
         return achieved_goal.astype(np.float32, copy=True)
 
     def relabel(
-        self, achieved_goals: np.ndarray, desired_goals: np.ndarray, actions: np.ndarray, env_returns: np.ndarray,
+        self,
+        achieved_goals: np.ndarray,
+        desired_goals: np.ndarray,
+        actions: np.ndarray,
+        env_returns: np.ndarray,
         time_up: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         achieved = np.asarray(self.is_achieved(achieved_goals, desired_goals), dtype=bool)

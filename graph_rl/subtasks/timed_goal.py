@@ -72,8 +72,14 @@ class TimedGoalSubtask(Subtask):
     max_n_actions = None
 
     def __init__(
-        self, partial_obs: PartialObs, goal_keys: Sequence[str], thresholds: Mapping[str, float], delta_t_max: float,
-        delta_t_min: float, rng: np.random.Generator, aux_rewards: Sequence[AuxReward] = (),
+        self,
+        partial_obs: PartialObs,
+        goal_keys: Sequence[str],
+        thresholds: Mapping[str, float],
+        delta_t_max: float,
+        delta_t_min: float,
+        rng: np.random.Generator,
+        aux_rewards: Sequence[AuxReward] = (),
         max_thresholds: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(aux_rewards)
@@ -106,8 +112,12 @@ class TimedGoalSubtask(Subtask):
             raise ValueError("a timed-goal subtask needs a timed goal from its parent")
         duration = float(self.time.unconvert(float(parent_action[self._time_slot])))
         thresholds = None if self._tol_slot is None else np.array(parent_action[self._tol_slot], dtype=np.float32)
-        return Goal(desired=np.array(parent_action[self._goal_slot], dtype=np.float32), t0=step, duration=duration,
-                    thresholds=thresholds)
+        return Goal(
+            desired=np.array(parent_action[self._goal_slot], dtype=np.float32),
+            t0=step,
+            duration=duration,
+            thresholds=thresholds,
+        )
 
     def _goal_part(self, goal: Goal) -> list[np.ndarray]:
         return [goal.desired] if goal.thresholds is None else [goal.desired, goal.thresholds]
@@ -124,8 +134,15 @@ class TimedGoalSubtask(Subtask):
         return self.remaining(goal, step) <= DEADLINE_TOLERANCE
 
     def evaluate(
-        self, env_obs: Mapping[str, Any], goal: Goal, step: int, n_actions: int, action: np.ndarray,
-        env_return: float, terminated: bool, env_done: bool,
+        self,
+        env_obs: Mapping[str, Any],
+        goal: Goal,
+        step: int,
+        n_actions: int,
+        action: np.ndarray,
+        env_return: float,
+        terminated: bool,
+        env_done: bool,
     ) -> Outcome:
         partial = self.partial(env_obs)
         achieved_goal = partial[self.goal_index]
@@ -136,7 +153,11 @@ class TimedGoalSubtask(Subtask):
             reward += float(self.aux(action[None], np.array([env_return], dtype=np.float32))[0])
         time = np.array([self.time.convert(self.remaining(goal, step))], dtype=np.float32)
         return Outcome(
-            reward=reward, achieved=achieved, ended=time_up, done=time_up, achieved_goal=achieved_goal,
+            reward=reward,
+            achieved=achieved,
+            ended=time_up,
+            done=time_up,
+            achieved_goal=achieved_goal,
             new_obs=np.concatenate([partial, *self._goal_part(goal), time]),
         )
 
@@ -149,8 +170,13 @@ class TimedGoalSubtask(Subtask):
         return out
 
     def relabel(
-        self, achieved_goals: np.ndarray, desired_goals: np.ndarray, actions: np.ndarray, env_returns: np.ndarray,
-        time_up: np.ndarray | None = None, thresholds: np.ndarray | None = None,
+        self,
+        achieved_goals: np.ndarray,
+        desired_goals: np.ndarray,
+        actions: np.ndarray,
+        env_returns: np.ndarray,
+        time_up: np.ndarray | None = None,
+        thresholds: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`Subtask.relabel`; ``thresholds`` ``(N, K)``: the learnt tolerances of each row."""
         if time_up is None:

@@ -14,5 +14,19 @@ from graph_rl.sweep.runner import (
 )
 from graph_rl.sweep.space import ParamSpec, SpecError, parse_spec
 
-__all__ = ["Objective", "ObjectiveError", "BadInputError", "SweepError", "SweepSpec", "TrainError", "make_storage",
-           "run_seed_sweep", "run_seeds", "run_sweep", "summarize", "ParamSpec", "SpecError", "parse_spec"]
+__all__ = [
+    "Objective",
+    "ObjectiveError",
+    "BadInputError",
+    "SweepError",
+    "SweepSpec",
+    "TrainError",
+    "make_storage",
+    "run_seed_sweep",
+    "run_seeds",
+    "run_sweep",
+    "summarize",
+    "ParamSpec",
+    "SpecError",
+    "parse_spec",
+]

@@ -64,5 +64,5 @@ class Objective:
         values = self.values(run_dir)
         if not values:
             raise ObjectiveError(f"{run_dir}: no '{self.metric}' on '{self.split}' lines of metrics.jsonl")
-        window = values[-self.last_k:] if self.last_k else values
+        window = values[-self.last_k :] if self.last_k else values
         return sum(window) / len(window)

@@ -31,8 +31,17 @@ from graph_rl.sweep.space import ParamSpec
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["SweepSpec", "TrainError", "BadInputError", "SweepError", "run_seeds", "make_storage", "run_sweep",
-           "run_seed_sweep", "summarize"]
+__all__ = [
+    "SweepSpec",
+    "TrainError",
+    "BadInputError",
+    "SweepError",
+    "run_seeds",
+    "make_storage",
+    "run_sweep",
+    "run_seed_sweep",
+    "summarize",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 FINISHED = ("n_steps", "max_runtime")
@@ -73,9 +82,23 @@ class SweepSpec:
     train_script: Path = ROOT / "scripts" / "run" / "train.py"
 
 
-def _train_command(spec: SweepSpec, seed: int, logdir: Path, run_overrides: list[str], graph_overrides: list[str]) -> list[str]:
-    cmd = [sys.executable, str(spec.train_script), "--env", spec.env, "--algo", spec.algo, "--seed", str(seed),
-           "--logdir", str(logdir), "--no-progress", *spec.train_args]
+def _train_command(
+    spec: SweepSpec, seed: int, logdir: Path, run_overrides: list[str], graph_overrides: list[str]
+) -> list[str]:
+    cmd = [
+        sys.executable,
+        str(spec.train_script),
+        "--env",
+        spec.env,
+        "--algo",
+        spec.algo,
+        "--seed",
+        str(seed),
+        "--logdir",
+        str(logdir),
+        "--no-progress",
+        *spec.train_args,
+    ]
     if run_overrides:
         cmd += ["--run_params", *run_overrides]
     if graph_overrides:
@@ -83,7 +106,9 @@ def _train_command(spec: SweepSpec, seed: int, logdir: Path, run_overrides: list
     return cmd
 
 
-def _train_once(spec: SweepSpec, run_root: Path, seed: int, run_overrides: list[str], graph_overrides: list[str]) -> float:
+def _train_once(
+    spec: SweepSpec, run_root: Path, seed: int, run_overrides: list[str], graph_overrides: list[str]
+) -> float:
     logdir = run_root / f"seed_{seed}"
     cmd = _train_command(spec, seed, logdir, run_overrides, graph_overrides)
     # PYTHONHASHSEED set here spares train.py its re-exec (it pins the variable itself otherwise).
@@ -105,8 +130,9 @@ def _train_once(spec: SweepSpec, run_root: Path, seed: int, run_overrides: list[
     return spec.objective.score(logdir)
 
 
-def run_seeds(spec: SweepSpec, run_root: Path, run_overrides: list[str], graph_overrides: list[str],
-              jobs: int) -> dict[int, float]:
+def run_seeds(
+    spec: SweepSpec, run_root: Path, run_overrides: list[str], graph_overrides: list[str], jobs: int
+) -> dict[int, float]:
     """Train every seed (``jobs`` at a time) under ``run_root``; returns seed → objective score."""
     run_root.mkdir(parents=True, exist_ok=True)
     train = partial(_train_once, spec, run_root, run_overrides=run_overrides, graph_overrides=graph_overrides)
@@ -123,7 +149,9 @@ def make_storage(storage: str) -> optuna.storages.BaseStorage:
 
     if "://" in storage:
         return optuna.storages.RDBStorage(
-            storage, heartbeat_interval=60, grace_period=120,
+            storage,
+            heartbeat_interval=60,
+            grace_period=120,
             failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=1),
         )
     from optuna.storages.journal import JournalFileBackend
@@ -155,8 +183,9 @@ def _run_worker(spec: SweepSpec, n_trials: int, index: int) -> str | None:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     seed = None if spec.sampler_seed is None else spec.sampler_seed + index
-    study = optuna.load_study(study_name=spec.study_name, storage=make_storage(spec.storage),
-                              sampler=optuna.samplers.TPESampler(seed=seed))
+    study = optuna.load_study(
+        study_name=spec.study_name, storage=make_storage(spec.storage), sampler=optuna.samplers.TPESampler(seed=seed)
+    )
     try:
         study.optimize(partial(_objective, spec), n_trials=n_trials, catch=(TrainError, ObjectiveError))
     except BadInputError as err:
@@ -185,8 +214,9 @@ def run_sweep(spec: SweepSpec, n_trials: int, n_workers: int) -> dict[str, Any]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    optuna.create_study(study_name=spec.study_name, storage=make_storage(spec.storage), direction=spec.direction,
-                        load_if_exists=True)
+    optuna.create_study(
+        study_name=spec.study_name, storage=make_storage(spec.storage), direction=spec.direction, load_if_exists=True
+    )
     shares = [n for n in (n_trials // n_workers + (i < n_trials % n_workers) for i in range(n_workers)) if n]
     if len(shares) == 1:
         error = _run_worker(spec, shares[0], 0)
@@ -249,7 +279,9 @@ def run_seed_sweep(spec: SweepSpec, n_workers: int) -> dict[str, Any]:
         SweepError: a run failed (its log is next to its run directory).
     """
     try:
-        scores = run_seeds(spec, spec.out_dir / "seeds", list(spec.run_overrides), list(spec.graph_overrides), n_workers)
+        scores = run_seeds(
+            spec, spec.out_dir / "seeds", list(spec.run_overrides), list(spec.graph_overrides), n_workers
+        )
     except (TrainError, ObjectiveError) as err:
         raise SweepError(str(err)) from err
     values = list(scores.values())

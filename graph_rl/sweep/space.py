@@ -100,7 +100,9 @@ def parse_spec(spec: str, section: Section = "graph_params") -> ParamSpec:
             raise SpecError(f"{spec!r}: expected PATH:cat:V1,V2,... or PATH:cat:[JSON list] with at least two choices")
         return ParamSpec(section, path, "cat", choices=tuple(choices))
     if kind not in ("float", "int"):
-        raise SpecError(f"{spec!r}: expected PATH:float:LOW:HIGH[:log], PATH:int:LOW:HIGH[:log|:STEP] or PATH:cat:V1,V2,...")
+        raise SpecError(
+            f"{spec!r}: expected PATH:float:LOW:HIGH[:log], PATH:int:LOW:HIGH[:log|:STEP] or PATH:cat:V1,V2,..."
+        )
     parts = args.split(":")
     if len(parts) not in (2, 3):
         raise SpecError(f"{spec!r}: expected LOW:HIGH and an optional 'log'{' or STEP' if kind == 'int' else ''}")

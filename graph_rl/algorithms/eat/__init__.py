@@ -11,10 +11,23 @@
 from graph_rl.algorithms.eat.algorithm import EAT, ActionTrace, IntraRows
 from graph_rl.algorithms.eat.discounting import DiscountedEnvGoalSubtask
 from graph_rl.algorithms.eat.termination import (
-    ChangingQ, ChangingQGap, ChangingTarget, RunningMoments, TerminationPolicy, make_termination,
+    ChangingQ,
+    ChangingQGap,
+    ChangingTarget,
+    RunningMoments,
+    TerminationPolicy,
+    make_termination,
 )
 
 __all__ = [
-    "EAT", "ActionTrace", "IntraRows", "DiscountedEnvGoalSubtask", "ChangingQ", "ChangingQGap", "ChangingTarget",
-    "RunningMoments", "TerminationPolicy", "make_termination",
+    "EAT",
+    "ActionTrace",
+    "IntraRows",
+    "DiscountedEnvGoalSubtask",
+    "ChangingQ",
+    "ChangingQGap",
+    "ChangingTarget",
+    "RunningMoments",
+    "TerminationPolicy",
+    "make_termination",
 ]

@@ -104,8 +104,14 @@ class EAT(HAC):
             ``eat.intra_action_samples``).
     """
 
-    def __init__(self, *args: Any, eat: EATParams, child: TimedGoalSubtask,
-                 intra_rng: np.random.Generator | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        eat: EATParams,
+        child: TimedGoalSubtask,
+        intra_rng: np.random.Generator | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.time_discounted = isinstance(self.subtask, DiscountedEnvGoalSubtask)
         self.gamma = self.params.flat_algo_kwargs.gamma
@@ -128,15 +134,23 @@ class EAT(HAC):
         self.n_terminated = 0
 
     def on_step(
-        self, pending: PendingAction, observe: Callable[[], np.ndarray], child_finished: Callable[[], bool],
-        env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool,
+        self,
+        pending: PendingAction,
+        observe: Callable[[], np.ndarray],
+        child_finished: Callable[[], bool],
+        env_obs: Mapping[str, Any],
+        *,
+        ep_step: int,
+        total_step: int,
+        testing: bool,
     ) -> bool:
         if self.trace is not None:
             self.trace.record(observe(), pending.env_return, pending.env_weight)
         if self.termination is None:
             return False
-        return self.termination(pending, observe, child_finished, env_obs, ep_step=ep_step, total_step=total_step,
-                                testing=testing)
+        return self.termination(
+            pending, observe, child_finished, env_obs, ep_step=ep_step, total_step=total_step, testing=testing
+        )
 
     def add(self, transition: Transition) -> None:
         self.n_closed += 1
@@ -167,7 +181,9 @@ class EAT(HAC):
         if self.trace is not None:
             self.trace.n = 0
 
-    def extra_transitions(self, episode: list[Transition], ep: EpisodeArrays, disc: np.ndarray) -> list[RelabelledBatch]:
+    def extra_transitions(
+        self, episode: list[Transition], ep: EpisodeArrays, disc: np.ndarray
+    ) -> list[RelabelledBatch]:
         """Intra-action transitions of the (hindsight-action) transitions and of the failed subgoal tests."""
         rows = [(i, r) for i, r in enumerate(self.intra) if r is not None]
         if not rows:
@@ -185,12 +201,21 @@ class EAT(HAC):
         tested = self.failed_tests(episode)[idx]
         if tested.any():
             original = np.stack([episode[i].action for i in idx[tested]])
-            done = ep.done[idx[tested]] if self.params.bootstrap_testing_transitions else np.ones(int(tested.sum()), np.float32)
-            parts.append(RelabelledBatch(
-                obs[tested], self.retimed(original, offset[tested]),
-                np.full(int(tested.sum()), self.child_failure_penalty, np.float32), ep.new_obs[idx[tested]], done,
-                exponent[tested],
-            ))
+            done = (
+                ep.done[idx[tested]]
+                if self.params.bootstrap_testing_transitions
+                else np.ones(int(tested.sum()), np.float32)
+            )
+            parts.append(
+                RelabelledBatch(
+                    obs[tested],
+                    self.retimed(original, offset[tested]),
+                    np.full(int(tested.sum()), self.child_failure_penalty, np.float32),
+                    ep.new_obs[idx[tested]],
+                    done,
+                    exponent[tested],
+                )
+            )
         return parts
 
     def retimed(self, actions: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
@@ -211,7 +236,9 @@ class EAT(HAC):
             return super().hindsight_env_returns(ep, src, goals)
         reward = self.subtask.compute_reward
         achieved, env_goals = ep.achieved_goal[src], ep.obs[src, self.subtask.goal_slice]
-        rescored = np.asarray(reward(achieved, goals, {}), np.float64) - np.asarray(reward(achieved, env_goals, {}), np.float64)
+        rescored = np.asarray(reward(achieved, goals, {}), np.float64) - np.asarray(
+            reward(achieved, env_goals, {}), np.float64
+        )
         last_weight = self.gamma ** (ep.t1[src] - ep.t0[src] - 1.0)
         return (ep.env_return[src] + last_weight * rescored).astype(np.float32)
 
@@ -230,7 +257,10 @@ class EAT(HAC):
         policy = None if self.termination is None else self.termination.state_dict()
         state["termination"] = {"policy": policy, "counts": [self.n_closed, self.n_terminated]}
         if self.trace is not None:
-            state["intra"] = {"trace": self.trace.state_dict(), "rows": [None if r is None else list(r) for r in self.intra]}
+            state["intra"] = {
+                "trace": self.trace.state_dict(),
+                "rows": [None if r is None else list(r) for r in self.intra],
+            }
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -32,21 +32,42 @@ class DiscountedEnvGoalSubtask(EnvGoalSubtask):
     """
 
     def __init__(
-        self, partial_obs: PartialObs, env_goal_key: str, goal_bounds: tuple[np.ndarray, np.ndarray],
-        compute_reward: RewardFn, max_n_actions: float | None, aux_rewards: Sequence[AuxReward] = (),
-        constant_failure_return: bool = False, achievement_reward: float = 0.0, *, reward_normalization: float,
+        self,
+        partial_obs: PartialObs,
+        env_goal_key: str,
+        goal_bounds: tuple[np.ndarray, np.ndarray],
+        compute_reward: RewardFn,
+        max_n_actions: float | None,
+        aux_rewards: Sequence[AuxReward] = (),
+        constant_failure_return: bool = False,
+        achievement_reward: float = 0.0,
+        *,
+        reward_normalization: float,
     ) -> None:
         super().__init__(
-            partial_obs, env_goal_key, goal_bounds, compute_reward, max_n_actions, aux_rewards,
-            constant_failure_return, achievement_reward,
+            partial_obs,
+            env_goal_key,
+            goal_bounds,
+            compute_reward,
+            max_n_actions,
+            aux_rewards,
+            constant_failure_return,
+            achievement_reward,
         )
         if reward_normalization <= 0:
             raise ValueError(f"reward_normalization must be > 0, got {reward_normalization}")
         self.reward_normalization = float(reward_normalization)
 
     def evaluate(
-        self, env_obs: Mapping[str, Any], goal: Goal, step: int, n_actions: int, action: np.ndarray,
-        env_return: float, terminated: bool, env_done: bool,
+        self,
+        env_obs: Mapping[str, Any],
+        goal: Goal,
+        step: int,
+        n_actions: int,
+        action: np.ndarray,
+        env_return: float,
+        terminated: bool,
+        env_done: bool,
     ) -> Outcome:
         out = super().evaluate(env_obs, goal, step, n_actions, action, env_return, terminated, env_done)
         shortest_path_reward = 0.0 if out.achieved else -1.0
@@ -54,7 +75,11 @@ class DiscountedEnvGoalSubtask(EnvGoalSubtask):
         return out
 
     def relabel(
-        self, achieved_goals: np.ndarray, desired_goals: np.ndarray, actions: np.ndarray, env_returns: np.ndarray,
+        self,
+        achieved_goals: np.ndarray,
+        desired_goals: np.ndarray,
+        actions: np.ndarray,
+        env_returns: np.ndarray,
         time_up: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``env_returns`` must already be scored for ``desired_goals`` (see ``EAT.hindsight_env_returns``)."""

@@ -104,8 +104,15 @@ class TerminationPolicy(ABC):
         protect_tests: never terminate a subgoal that tests the child.
     """
 
-    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, learner: Learner, warmup_steps: int,
-                 first_step: int | None = None, protect_tests: bool = False) -> None:
+    def __init__(
+        self,
+        child: TimedGoalSubtask,
+        action_map: UnitMap,
+        learner: Learner,
+        warmup_steps: int,
+        first_step: int | None = None,
+        protect_tests: bool = False,
+    ) -> None:
         self.child = child
         self.action_map = action_map
         self.learner = learner
@@ -119,8 +126,17 @@ class TerminationPolicy(ABC):
         self._running_for: PendingAction | None = None
         self._running = np.zeros(action_map.dim, np.float32)
 
-    def __call__(self, pending: PendingAction, observe: Observe, child_finished: Callable[[], bool],
-                 env_obs: Mapping[str, Any], *, ep_step: int, total_step: int, testing: bool) -> bool:
+    def __call__(
+        self,
+        pending: PendingAction,
+        observe: Observe,
+        child_finished: Callable[[], bool],
+        env_obs: Mapping[str, Any],
+        *,
+        ep_step: int,
+        total_step: int,
+        testing: bool,
+    ) -> bool:
         elapsed = ep_step - pending.t0
         if elapsed < 1 or total_step < self.first_step or (self.protect_tests and pending.test_child):
             return False
@@ -130,8 +146,15 @@ class TerminationPolicy(ABC):
         return fire and total_step >= self.warmup_steps
 
     @abstractmethod
-    def decide(self, pending: PendingAction, observe: Observe, env_obs: Mapping[str, Any], elapsed: int,
-               total_step: int, testing: bool) -> bool:
+    def decide(
+        self,
+        pending: PendingAction,
+        observe: Observe,
+        env_obs: Mapping[str, Any],
+        elapsed: int,
+        total_step: int,
+        testing: bool,
+    ) -> bool:
         """Whether the running action is obsolete (the caller applies the warm-up)."""
 
     def proposals(self, pending: PendingAction, observe: Observe, elapsed: int) -> tuple[np.ndarray, ...]:
@@ -159,8 +182,16 @@ class TerminationPolicy(ABC):
 class _CriticComparison(TerminationPolicy):
     """Scores the running and the fresh action with the node's critic, in one batched call and one sync."""
 
-    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, learner: Learner, warmup_steps: int,
-                 obs_dim: int, first_step: int | None = None, protect_tests: bool = False) -> None:
+    def __init__(
+        self,
+        child: TimedGoalSubtask,
+        action_map: UnitMap,
+        learner: Learner,
+        warmup_steps: int,
+        obs_dim: int,
+        first_step: int | None = None,
+        protect_tests: bool = False,
+    ) -> None:
         super().__init__(child, action_map, learner, warmup_steps, first_step, protect_tests)
         self._obs = torch.zeros(2, obs_dim)
         self._act = torch.zeros(2, action_map.dim)
@@ -183,8 +214,18 @@ class ChangingQ(_CriticComparison):
     is meaningful when terminations begin); they are part of the node's checkpoint.
     """
 
-    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, learner: Learner, warmup_steps: int,
-                 obs_dim: int, *, multiplier: float, smoothing: float, protect_tests: bool = False) -> None:
+    def __init__(
+        self,
+        child: TimedGoalSubtask,
+        action_map: UnitMap,
+        learner: Learner,
+        warmup_steps: int,
+        obs_dim: int,
+        *,
+        multiplier: float,
+        smoothing: float,
+        protect_tests: bool = False,
+    ) -> None:
         self.stats_start = int(warmup_steps) // 2
         super().__init__(child, action_map, learner, warmup_steps, obs_dim, self.stats_start, protect_tests)
         self.multiplier = float(multiplier)
@@ -198,8 +239,15 @@ class ChangingQ(_CriticComparison):
         """What the running statistics track."""
         return q_fresh
 
-    def decide(self, pending: PendingAction, observe: Observe, env_obs: Mapping[str, Any], elapsed: int,
-               total_step: int, testing: bool) -> bool:
+    def decide(
+        self,
+        pending: PendingAction,
+        observe: Observe,
+        env_obs: Mapping[str, Any],
+        elapsed: int,
+        total_step: int,
+        testing: bool,
+    ) -> bool:
         q_running, q_fresh = self.q_pair(pending, observe, elapsed)
         fire = self.exceeds(q_running, q_fresh)
         if not testing and total_step >= self.stats_start:
@@ -242,8 +290,16 @@ class ChangingTarget(TerminationPolicy):
     """Terminate iff the velocities implied by the running and the fresh subgoal differ by more than ``threshold``,
     relatively: 2 |v_run - v_new| / (|v_run| + |v_new|), in [0, 2]."""
 
-    def __init__(self, child: TimedGoalSubtask, action_map: UnitMap, learner: Learner, warmup_steps: int, *,
-                 threshold: float, protect_tests: bool = False) -> None:
+    def __init__(
+        self,
+        child: TimedGoalSubtask,
+        action_map: UnitMap,
+        learner: Learner,
+        warmup_steps: int,
+        *,
+        threshold: float,
+        protect_tests: bool = False,
+    ) -> None:
         super().__init__(child, action_map, learner, warmup_steps, protect_tests=protect_tests)
         self.threshold = float(threshold)
 
@@ -257,23 +313,40 @@ class ChangingTarget(TerminationPolicy):
         scale = float(np.linalg.norm(v_run) + np.linalg.norm(v_new))
         return 2.0 * float(np.linalg.norm(v_run - v_new)) / scale if scale > 0 else 0.0
 
-    def decide(self, pending: PendingAction, observe: Observe, env_obs: Mapping[str, Any], elapsed: int,
-               total_step: int, testing: bool) -> bool:
+    def decide(
+        self,
+        pending: PendingAction,
+        observe: Observe,
+        env_obs: Mapping[str, Any],
+        elapsed: int,
+        total_step: int,
+        testing: bool,
+    ) -> bool:
         _, running, fresh = self.proposals(pending, observe, elapsed)
         position = self.child.partial(env_obs)[self.child.goal_index]
         amap = self.action_map
         return self.difference(amap.from_unit(running), amap.from_unit(fresh), position) > self.threshold
 
 
-def make_termination(params: EATParams, child: TimedGoalSubtask, action_map: UnitMap, learner: Learner,
-                     obs_dim: int) -> TerminationPolicy | None:
+def make_termination(
+    params: EATParams, child: TimedGoalSubtask, action_map: UnitMap, learner: Learner, obs_dim: int
+) -> TerminationPolicy | None:
     """The policy ``params.strategy`` over timed ``child`` (None for ``never``)."""
     common = dict(protect_tests=params.protect_subgoal_tests)
     if params.strategy in ("changing_q", "changing_q_gap"):
         cls = ChangingQGap if params.strategy == "changing_q_gap" else ChangingQ
-        return cls(child, action_map, learner, params.warmup_steps, obs_dim, multiplier=params.q_std_multiplier,
-                   smoothing=params.q_smoothing, **common)
+        return cls(
+            child,
+            action_map,
+            learner,
+            params.warmup_steps,
+            obs_dim,
+            multiplier=params.q_std_multiplier,
+            smoothing=params.q_smoothing,
+            **common,
+        )
     if params.strategy == "changing_target":
-        return ChangingTarget(child, action_map, learner, params.warmup_steps, threshold=params.target_threshold,
-                              **common)
+        return ChangingTarget(
+            child, action_map, learner, params.warmup_steps, threshold=params.target_threshold, **common
+        )
     return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -112,9 +112,10 @@ class Transition:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Transition:
         arrays = {"obs", "action", "new_obs", "achieved_goal", "child_hindsight"}
-        return cls(
-            **{k: (np.asarray(v, dtype=np.float32) if k in arrays and v is not None else v) for k, v in state.items()}
-        )
+        kwargs: dict[str, Any] = {
+            k: (np.asarray(v, dtype=np.float32) if k in arrays and v is not None else v) for k, v in state.items()
+        }
+        return cls(**kwargs)
 
 
 @dataclasses.dataclass(slots=True)
@@ -302,7 +303,7 @@ class Algorithm(ABC):
             )
         failed = ~child_ok
         if failed.any():
-            hindsight = np.stack([tr.child_hindsight for tr in episode])
+            hindsight = np.stack(cast(list[np.ndarray], [tr.child_hindsight for tr in episode]))
             act = ep.act.copy()
             if columns is None:
                 act[failed] = hindsight[failed]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from graph_rl.config.schema import ConfigError, from_dict, suggest, to_dict
 
@@ -93,7 +93,7 @@ def apply_overrides(data: dict[str, Any], items: list[str], section: str = "") -
             raise ConfigError(
                 f"{where}{_fmt(parts)}: unknown parameter{suggest(last, parent.keys())} (prefix with '+' to add a new key)"
             )
-        parent[last] = value
+        cast(Any, parent)[last] = value
     return out
 
 

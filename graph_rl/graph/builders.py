@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -74,11 +74,11 @@ class EnvSpec:
         if length is None:
             raise ConfigError("env: unknown episode length (no max_episode_length, no spec.max_episode_steps)")
         return cls(
-            obs_layout=DictLayout.from_space(space["observation"]),
+            obs_layout=DictLayout.from_space(cast(gym.spaces.Dict, space["observation"])),
             goal_bounds=box_bounds(space["desired_goal"], "desired_goal"),
             action_bounds=box_bounds(env.action_space, "action_space"),
             max_episode_length=int(length),
-            compute_reward=env.unwrapped.compute_reward,
+            compute_reward=env.get_wrapper_attr("compute_reward"),
         )
 
 
@@ -156,7 +156,7 @@ class _Builder:
                 raise ConfigError(
                     f"{self.path(0, 'subtask_spec_params', 'max_n_actions')}: -1 needs finite budgets above"
                 )
-            out[0] = length / math.prod(higher)
+            out[0] = length / math.prod(cast(list[float], higher))
         if self.timed:
             out[: self.top] = [None] * self.top
         return out
@@ -181,22 +181,26 @@ class _Builder:
         partial = self.partial(i)
         if i == self.top:
             eat = self.params.eat
-            discounted = (
-                {} if eat is None or not eat.time_discounted else {"reward_normalization": eat.reward_normalization}
-            )
-            cls = DiscountedEnvGoalSubtask if discounted else EnvGoalSubtask
             self.check_env_goal(i, partial)
-            return cls(
+            key = spec.env_goal_key
+            assert key is not None, "validated: the top level needs the env goal key"
+            common = (
                 partial,
-                spec.env_goal_key,
+                key,
                 self.env.goal_bounds,
                 self.env.compute_reward,
                 self.budgets[i],
                 aux,
                 spec.constant_failure_return,
-                **discounted,
-                **self.budget_kwargs(spec),
             )
+            if eat is not None and eat.time_discounted:
+                if spec.observe_budget:
+                    raise ConfigError(
+                        f"{self.path(i, 'subtask_spec_params', 'observe_budget')}: not with EAT's "
+                        "time-discounted top level"
+                    )
+                return DiscountedEnvGoalSubtask(*common, reward_normalization=eat.reward_normalization)
+            return EnvGoalSubtask(*common, **self.budget_kwargs(spec))
         goal_keys = list(partial.keys) if spec.goal_keys is None else spec.goal_keys
         learnt = self.max_thresholds(i, goal_keys) if self.timed else None
         thresholds = {**(learnt or {}), **spec.goal_thresholds}
@@ -216,10 +220,11 @@ class _Builder:
                 **self.budget_kwargs(spec),
             )
         delta_t_max = spec.delta_t_max
+        assert delta_t_max is not None, "validated: HiTS levels have delta_t_max"
         if delta_t_max == -1:
             if self.budgets[self.top] is None:
                 raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'delta_t_max')}: -1 needs a top-level budget")
-            delta_t_max = self.env.max_episode_length / self.budgets[self.top]
+            delta_t_max = self.env.max_episode_length / cast(float, self.budgets[self.top])
         return TimedGoalSubtask(
             partial,
             goal_keys,
@@ -287,7 +292,7 @@ class _Builder:
             return -1.0
         if self.budgets[i] is None:
             raise ConfigError(f"{self.path(i, 'algo_kwargs', 'child_failure_penalty')}: required without a budget")
-        return -float(self.budgets[i])
+        return -float(cast(float, self.budgets[i]))
 
     def algorithm(
         self, i: int, subtask: Subtask, action_layout: tuple[np.ndarray, np.ndarray], child: Subtask | None
@@ -341,9 +346,12 @@ class _Builder:
             if child is None:
                 bounds = self.env.action_bounds
             else:
-                bounds = (child.parent_action_layout.low, child.parent_action_layout.high)
+                layout = child.parent_action_layout
+                assert layout is not None, "a child subtask takes its goal from its parent"
+                bounds = (layout.low, layout.high)
             node = Node(self.name(i), subtask, self.algorithm(i, subtask, bounds, child))
             if child_node is not None:
                 node.add_child(child_node)
             child_node = node
+        assert child_node is not None
         return Graph(child_node)

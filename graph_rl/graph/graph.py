@@ -98,6 +98,7 @@ class Graph:
         env_done = terminated or truncated
         for node in path:
             pending = node.current.pending
+            assert pending is not None
             pending.env_return += pending.env_weight * reward
             pending.env_weight *= node.env_reward_discount
         interrupter = len(path)

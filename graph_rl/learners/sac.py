@@ -240,7 +240,7 @@ def _stackable_key(learner: SACLearner, batch: ReplayBatch) -> tuple[Any, ...]:
     return (len(learner._dims.hidden), batch.rew.shape[0], learner.device)
 
 
-def update_many(learners: Sequence[SACLearner], batches: Sequence[ReplayBatch]) -> None:
+def update_many(learners: Sequence[Any], batches: Sequence[ReplayBatch]) -> None:
     """One gradient step per learner, stacked into shared batched ops where possible.
 
     Learners with the same number of hidden layers, batch size and device are zero-padded to common

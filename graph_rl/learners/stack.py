@@ -208,7 +208,7 @@ class SACStack:
         # log pi = const - sum_act (log_sigma + 0.5 eps^2 - 2u - 2 softplus(-2u)), using
         # log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), which is stable where tanh saturates.
         torch.mul(buf.u, buf.neg_two, out=buf.neg2u)
-        _softplus(buf.neg2u, out=buf.softplus)
+        _softplus(buf.neg2u, out=buf.softplus)  # type: ignore[call-arg]  # torch stubs lack out=
         torch.add(buf.log_sigma, buf.neg2u, out=buf.per_dim).sub_(buf.softplus, alpha=2.0)
         buf.per_dim.addcmul_(buf.eps, buf.eps, value=0.5)
         if self.act_mask is not None:

@@ -152,7 +152,7 @@ def _build_algorithm(name: str, obs_dim: int, act_dim: int, cfg: TianshouConfig)
         module = ContinuousCritic(preprocess_net=net, linear_layer=linear, flatten_input=not ensemble)
         return _NegativeCritic(module) if cfg.force_negative else module
 
-    common = dict(policy_optim=optim(), critic_optim=optim(), tau=cfg.tau, gamma=cfg.gamma)
+    common: dict[str, Any] = dict(policy_optim=optim(), critic_optim=optim(), tau=cfg.tau, gamma=cfg.gamma)
     if name in ("SAC", "REDQ"):
         # unbounded mu and state-dependent sigma: the SAC parametrisation (G3).
         actor = ContinuousActorProbabilistic(
@@ -168,11 +168,13 @@ def _build_algorithm(name: str, obs_dim: int, act_dim: int, cfg: TianshouConfig)
             else Alpha.from_float_or_instance(float(cfg.alpha))
         )
         if name == "SAC":
-            policy = SACPolicy(actor=actor, action_space=space, action_scaling=False)
-            return SAC(policy=policy, critic=critic(), critic2=critic(), critic2_optim=optim(), alpha=alpha, **common)
-        policy = REDQPolicy(actor=actor, action_space=space, action_scaling=False, action_bound_method=None)
+            sac_policy = SACPolicy(actor=actor, action_space=space, action_scaling=False)
+            return SAC(
+                policy=sac_policy, critic=critic(), critic2=critic(), critic2_optim=optim(), alpha=alpha, **common
+            )
+        redq_policy = REDQPolicy(actor=actor, action_space=space, action_scaling=False, action_bound_method=None)
         return REDQ(
-            policy=policy,
+            policy=redq_policy,
             critic=critic(cfg.ensemble_size),
             ensemble_size=cfg.ensemble_size,
             subset_size=cfg.subset_size,
@@ -180,11 +182,11 @@ def _build_algorithm(name: str, obs_dim: int, act_dim: int, cfg: TianshouConfig)
             alpha=alpha,
             **common,
         )
-    actor = ContinuousActorDeterministic(
+    det_actor = ContinuousActorDeterministic(
         preprocess_net=Net(state_shape=obs_dim, hidden_sizes=hidden), action_shape=act_dim, max_action=1.0
     )
     policy = ContinuousDeterministicPolicy(
-        actor=actor, action_space=space, action_scaling=False, action_bound_method=None
+        actor=det_actor, action_space=space, action_scaling=False, action_bound_method=None
     )
     if name == "TD3":
         return TD3(

@@ -128,6 +128,7 @@ class Node:
         run = self._stack[-1]
         if run.cached_env_obs is not env_obs:
             run.cached_obs, run.cached_env_obs = self.subtask.observe(env_obs, run.goal, step), env_obs
+        assert run.cached_obs is not None
         return run.cached_obs
 
     # --- backward passes ------------------------------------------------------------------------
@@ -136,6 +137,7 @@ class Node:
         """While waiting on a child: must the running action end now (the algorithm's hook, or own activation over)?"""
         run = self._stack[-1]
         hook = self.algorithm.hook
+        assert run.pending is not None, "wants_interrupt needs a running action"
         self._hook_fired = hook is not None and bool(
             hook.on_step(
                 run.pending,
@@ -151,7 +153,9 @@ class Node:
 
     def _child_finished(self, env_obs: Mapping[str, Any], ep_step: int) -> bool:
         """Whether the running action's child ends its activation at this step on its own terms."""
-        child = self.children[self._stack[-1].pending.child]
+        pending = self._stack[-1].pending
+        assert pending is not None
+        child = self.children[pending.child]
         return child.subtask.finished(env_obs, child.current.goal, ep_step)
 
     def close(
@@ -160,6 +164,7 @@ class Node:
         """Close the pending action: score it and hand the transition to the algorithm."""
         run = self._stack[-1]
         pending = run.pending
+        assert pending is not None, "close needs a running action"
         interrupted, self._hook_fired = self._hook_fired, False
         run.n_actions += 1
         run.n_interrupted += interrupted
@@ -207,6 +212,7 @@ class Node:
         run = self._stack.pop()
         self.algorithm.end_episode(store)
         last = run.last
+        assert last is not None, "end comes right after close"
         self._n_activations += 1
         self._n_achieved += int(last.achieved)
         self._n_actions += run.n_actions

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -100,7 +100,7 @@ class _Canvas:
         handles = [Line2D([], [], color=self.colors[g], label=f"{g} (n={n})") for g, n in self.n_runs.items()]
         if len(self.splits) > 1:
             handles += [
-                Line2D([], [], color="black", linestyle=_SPLIT_STYLES.get(s, "-."), label=s)
+                Line2D([], [], color="black", linestyle=cast(Any, _SPLIT_STYLES.get(s, "-.")), label=s)
                 for s in sorted(self.splits)
             ]
         if handles:

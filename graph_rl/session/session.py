@@ -311,7 +311,7 @@ class Session:
         self._recent_success.append(success)
         if bar.disable:
             return
-        postfix = {"ep": c.train_episodes}
+        postfix: dict[str, Any] = {"ep": c.train_episodes}
         if p.success_reward is not None:
             postfix["success"] = f"{np.mean(self._recent_success):.2f}"
         bar.set_postfix(postfix, refresh=False)

@@ -86,6 +86,7 @@ class ShortestPathSubtask(Subtask):
     def _with_goal(self, partial: np.ndarray, goal: Goal) -> np.ndarray:
         if not self.observe_budget:
             return np.concatenate([partial, goal.desired])
+        assert self.max_n_actions is not None, "an observed budget is finite"
         left = np.array([1.0 - goal.used / self.max_n_actions], dtype=np.float32)
         return np.concatenate([partial, goal.desired, left])
 

@@ -102,7 +102,7 @@ class TimedGoalSubtask(Subtask):
             self.tol_slice = slice(self.goal_slice.stop, self.goal_slice.stop + len(keys))
         self.time_index = self.goal_slice.stop if self.tol_slice is None else self.tol_slice.stop
         self.obs_dim = self.time_index + 1
-        self.parent_action_layout = DictLayout(boxes)
+        self.parent_action_layout: DictLayout = DictLayout(boxes)
         self._time_slot = self.parent_action_layout.slices["delta_t_ach"].start
         self._goal_slot = self.parent_action_layout.slices["goal"]
         self._tol_slot = self.parent_action_layout.slices.get("goal_tol")
@@ -124,6 +124,7 @@ class TimedGoalSubtask(Subtask):
 
     def remaining(self, goal: Goal, step: int) -> float:
         """Env steps left until the deadline (negative once past it)."""
+        assert goal.duration is not None, "a timed goal has a duration"
         return goal.duration - (step - goal.t0)
 
     def observe(self, env_obs: Mapping[str, Any], goal: Goal, step: int) -> np.ndarray:

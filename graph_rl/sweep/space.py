@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from graph_rl.config import ConfigError, parse_path
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["ParamSpec", "parse_spec", "SpecError"]
 
 Section = Literal["graph_params", "run_params"]
+Kind = Literal["float", "int", "cat"]
 
 
 class SpecError(ValueError):
@@ -50,7 +51,7 @@ class ParamSpec:
 
     section: Section
     path: str
-    kind: Literal["float", "int", "cat"]
+    kind: Kind
     low: float = 0.0
     high: float = 0.0
     log: bool = False
@@ -122,4 +123,4 @@ def parse_spec(spec: str, section: Section = "graph_params") -> ParamSpec:
         raise SpecError(f"{spec!r}: need LOW < HIGH, got {low} and {high}")
     if log and low <= 0:
         raise SpecError(f"{spec!r}: a log range needs LOW > 0, got {low}")
-    return ParamSpec(section, path, kind, low=low, high=high, log=log, step=step)
+    return ParamSpec(section, path, cast(Kind, kind), low=low, high=high, log=log, step=step)

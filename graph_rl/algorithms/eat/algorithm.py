@@ -234,6 +234,7 @@ class EAT(HAC):
     def hindsight_env_returns(self, ep: EpisodeArrays, src: np.ndarray, goals: np.ndarray) -> np.ndarray:
         if not self.time_discounted:
             return super().hindsight_env_returns(ep, src, goals)
+        assert isinstance(self.subtask, DiscountedEnvGoalSubtask)
         reward = self.subtask.compute_reward
         achieved, env_goals = ep.achieved_goal[src], ep.obs[src, self.subtask.goal_slice]
         rescored = np.asarray(reward(achieved, goals, {}), np.float64) - np.asarray(

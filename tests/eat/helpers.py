@@ -122,7 +122,9 @@ class Chain:
                              child_failure_penalty=-5.0, eat=EATParams(intra_action_samples=intra_samples),
                              child=self.child_task, intra_rng=np.random.default_rng(seed + 7) if intra_samples else None)
         self.policy = termination(self.child_task, self.root_map, root_learner) if termination is not None else None
-        self.root_algo.termination = self.policy
+        if self.policy is not None:  # a scripted strategy in place of the one EATParams would build
+            self.root_algo.termination = self.policy
+            self.root_algo.hook = self.root_algo
         self.root = Node("hac_1", self.root_task, self.root_algo)
         self.root.add_child(self.leaf)
         self.graph = Graph(self.root)

@@ -67,12 +67,14 @@ def test_easyplatforms_ships_the_tuned_termination_and_discount() -> None:
     root = build().nodes[0]
     hook = root.algorithm.termination
     assert type(hook) is ChangingQGap and hook.multiplier == 3.0 and hook.protect_tests
+    assert root.algorithm.hook is root.algorithm
     assert root.env_reward_discount == 0.997 and root.algorithm.intra_samples == 4 and root.algorithm.trace is not None
 
 
 def test_never_and_the_dummy_ablation() -> None:
     hits_like = build("eat.strategy=never", "eat.time_discounted=false", "eat.intra_action_samples=0").nodes[0]
     assert hits_like.algorithm.termination is None and type(hits_like.subtask) is EnvGoalSubtask
+    assert hits_like.algorithm.hook is None  # nothing to watch per step: the node only waits, as HiTS's does
     assert hits_like.env_reward_discount == 1.0 and not hits_like.algorithm.time_discounted
     dummy = build("eat.strategy=never").nodes[0]                    # EAT's objective without termination
     assert dummy.algorithm.termination is None and isinstance(dummy.subtask, DiscountedEnvGoalSubtask)

@@ -129,7 +129,8 @@ class EAT(HAC):
         self.trace = ActionTrace(self.subtask.obs_dim) if self.intra_samples else None
         self.intra: list[IntraRows | None] = []
         """Per transition of the running node episode: its traced rows (sampled when the episode is stored)."""
-        self.hook = self
+        if self.termination is not None or self.trace is not None:
+            self.hook = self  # strategy never without intra-action samples: nothing to watch per step
         self.n_closed = 0
         self.n_terminated = 0
 

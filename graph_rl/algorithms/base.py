@@ -244,7 +244,8 @@ class Algorithm(ABC):
             return
         obs = np.stack([tr.obs for tr in episode])
         act = self.action_map.to_unit(np.stack([tr.action for tr in episode]))
-        q = self.learner.q_values(torch.from_numpy(obs), torch.from_numpy(act))
+        device = self.learner.device
+        q = self.learner.q_values(torch.from_numpy(obs).to(device), torch.from_numpy(act).to(device))
         self.q_sum += float(q.sum())
         self.q_count += len(episode)
         if not store:

@@ -22,8 +22,12 @@ from graph_rl.subtasks import Subtask  # noqa: E402
 class StubLearner:
     """Acts with zeros (or ``action``), values every action at ``q``, counts updates."""
 
-    def __init__(self, act_dim: int, action: np.ndarray | None = None, q: float = 0.0) -> None:
+    def __init__(
+        self, act_dim: int, action: np.ndarray | None = None, q: float = 0.0, device: str = "cpu"
+    ) -> None:
         self.act_dim = act_dim
+        self.device = torch.device(device)
+        self.q_input_devices: list[torch.device] = []
         self.action = np.zeros(act_dim, np.float32) if action is None else np.asarray(action, np.float32)
         self.q = q
         self.n_updates = 0
@@ -34,6 +38,7 @@ class StubLearner:
         return self.action.copy()
 
     def q_values(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+        self.q_input_devices += [obs.device, act.device]
         return torch.full((len(obs),), self.q)
 
     def update(self, batch: Any) -> None:

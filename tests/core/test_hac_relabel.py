@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_algorithm
+import torch
+from conftest import StubLearner, make_algorithm
 
 from graph_rl.algorithms import HAC, Transition
 from graph_rl.spaces import DictLayout
@@ -103,6 +104,15 @@ def test_stored_actions_are_normalised_to_unit_box() -> None:
     sample = algo.buffer.sample(4)
     np.testing.assert_allclose(sample.act.numpy()[:, 0], [0.5] * 4)
     np.testing.assert_allclose(sample.rew.numpy(), [-1.0] * 4)
+
+
+def test_episode_q_is_asked_on_the_learners_device() -> None:
+    # A cuda learner got host tensors here once (crash on the first episode of every --device cuda run).
+    learner = StubLearner(1, device="meta")
+    algo = make_algorithm(subtask(), ([-1.0], [1.0]), learner=learner, n_hindsight_goals=0)
+    algo.add(tr(0.0, 0.1, 0.9, [0.5], reward=-1.0))
+    algo.end_episode(store=False)
+    assert learner.q_input_devices == [torch.device("meta")] * 2
 
 
 def test_no_testing_penalty_for_a_child_cut_short() -> None:

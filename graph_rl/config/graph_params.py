@@ -15,14 +15,13 @@ per-key ``goal_thresholds``).
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from typing import ClassVar, Literal
 
+from graph_rl.config.sac import SACConfig
 from graph_rl.config.schema import ConfigError
 
 __all__ = [
-    "FlatAlgoKwargs",
     "AlgoKwargs",
-    "ModelKwargs",
     "SubtaskSpecParams",
     "EATParams",
     "FidelityParams",
@@ -45,35 +44,16 @@ def _join(path: str, key: str) -> str:
 
 
 @dataclasses.dataclass(kw_only=True)
-class FlatAlgoKwargs:
-    """Hyperparameters of the per-node SAC learner."""
-
-    alpha: float = 0.2
-    """Entropy coefficient (the initial one when ``auto_alpha``)."""
-    gamma: float = 0.99
-    """Discount per transition of this level (per higher-level action, not per env step)."""
-    tau: float = 0.005
-    """Polyak factor of the target critics."""
-    auto_alpha: bool = False
-    """Tune alpha towards ``target_entropy`` (all shipped configs use a fixed alpha)."""
-    target_entropy: float | None = None
-    """Target entropy for ``auto_alpha``; null = -action dim."""
-    alpha_learning_rate: float = 3e-4
-
-    def validate(self, path: str) -> None:
-        _check(self.alpha > 0, _join(path, "alpha"), f"must be > 0, got {self.alpha}")
-        _check(0 < self.gamma <= 1, _join(path, "gamma"), f"must be in (0, 1], got {self.gamma}")
-        _check(0 < self.tau <= 1, _join(path, "tau"), f"must be in (0, 1], got {self.tau}")
-        _check(self.alpha_learning_rate > 0, _join(path, "alpha_learning_rate"), "must be > 0")
-
-
-@dataclasses.dataclass(kw_only=True)
 class AlgoKwargs:
     """How a level learns: hindsight relabelling, subgoal testing, exploration, replay and schedule."""
 
+    moved_parameters: ClassVar[dict[str, str]] = {
+        "flat_algo_kwargs": "moved: its alpha, gamma, tau, auto_alpha, target_entropy and alpha_learning_rate "
+        "now live in the level's model_kwargs (one SAC config)",
+    }
+
     flat_algo_name: str = "SAC"
-    """Learner behind the node; only ``SAC`` ships (other learners register under their own name)."""
-    flat_algo_kwargs: FlatAlgoKwargs = dataclasses.field(default_factory=FlatAlgoKwargs)
+    """Learner behind the node, by its registered name (``SAC``, ``tianshou.TD3``, ...)."""
     goal_sampling_strategy: Literal["future", "episode", "final"] = "future"
     """Where hindsight goals come from within the node episode (HAC) / timed HER (HiTS: future or final)."""
     n_hindsight_goals: int = 4
@@ -105,20 +85,6 @@ class AlgoKwargs:
         _check(self.learning_starts >= 0, _join(path, "learning_starts"), "must be >= 0")
         _check(self.buffer_size is None or self.buffer_size > 0, _join(path, "buffer_size"), "must be > 0")
         _check(self.buffer_size_factor > 0, _join(path, "buffer_size_factor"), "must be > 0")
-
-
-@dataclasses.dataclass(kw_only=True)
-class ModelKwargs:
-    """Networks of the level's learner (actor and twin critics share the layout)."""
-
-    learning_rate: float = 3e-4
-    hidden_layers: list[int] = dataclasses.field(default_factory=lambda: [32, 32])
-    force_negative: bool = False
-    """Critics output -softplus(.) <= 0 (right for -1/0 rewards; reference 5.2)."""
-
-    def validate(self, path: str) -> None:
-        _check(self.learning_rate > 0, _join(path, "learning_rate"), "must be > 0")
-        _check(all(h > 0 for h in self.hidden_layers), _join(path, "hidden_layers"), "sizes must be > 0")
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -193,7 +159,7 @@ class EATParams:
     """Threshold of ``changing_target`` on 2 |v_run - v_new| / (|v_run| + |v_new|) (in [0, 2])."""
     time_discounted: bool = True
     """Top-level reward = discounted env reward collected during the action / reward_normalization, bootstrap with
-    gamma ** (env steps it lasted), gamma = the level's ``flat_algo_kwargs.gamma``. False keeps HiTS's objective."""
+    gamma ** (env steps it lasted), gamma = the level's ``model_kwargs.gamma``. False keeps HiTS's objective."""
     reward_normalization: float = 1.0
     """c of the time-discounted reward."""
     protect_subgoal_tests: bool = False
@@ -238,7 +204,8 @@ class LevelParams:
     """Everything about one level."""
 
     algo_kwargs: AlgoKwargs = dataclasses.field(default_factory=AlgoKwargs)
-    model_kwargs: ModelKwargs = dataclasses.field(default_factory=ModelKwargs)
+    model_kwargs: SACConfig = dataclasses.field(default_factory=SACConfig)
+    """The level's learner: networks, learning rates, discount, entropy coefficient (:class:`SACConfig`)."""
     subtask_spec_params: SubtaskSpecParams = dataclasses.field(default_factory=SubtaskSpecParams)
 
 

@@ -107,7 +107,8 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
 def from_dict(cls: type[T], data: Any, path: str = "") -> T:
     """Build dataclass ``cls`` from ``data``, validating recursively.
 
-    A dataclass may define ``validate(self, path)`` for cross-field checks; it raises ConfigError.
+    A dataclass may define ``validate(self, path)`` for cross-field checks; it raises ConfigError. A class-level
+    ``moved_parameters`` dict maps a former key to where it went, so an old file's error says what to change.
     """
     if not isinstance(data, dict):
         raise ConfigError(f"{path or cls.__name__}: expected an object, got {type(data).__name__} {data!r}")
@@ -116,6 +117,9 @@ def from_dict(cls: type[T], data: Any, path: str = "") -> T:
     kwargs = {}
     for key, value in data.items():
         if key not in fields:
+            moved = getattr(cls, "moved_parameters", {})
+            if key in moved:
+                raise ConfigError(f"{_join(path, key)}: {moved[key]}")
             raise ConfigError(f"{_join(path, key)}: unknown parameter{suggest(key, fields)}")
         kwargs[key] = _convert(value, hints[key], _join(path, key))
     missing = [

@@ -31,7 +31,7 @@ from graph_rl.algorithms.eat import DiscountedEnvGoalSubtask
 from graph_rl.config import ConfigError
 from graph_rl.config.graph_params import TIMED_ALGORITHMS, GraphParams, LevelParams, SubtaskSpecParams
 from graph_rl.graph.graph import Graph
-from graph_rl.learners import Learner, SACConfig, learner_names, make_learner
+from graph_rl.learners import Learner, learner_names, make_learner
 from graph_rl.nodes import Node
 from graph_rl.replay import ReplayBuffer
 from graph_rl.rng import RngRegistry
@@ -83,23 +83,11 @@ class EnvSpec:
 
 
 def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: RngRegistry, device: str) -> Learner:
-    flat, model = level.algo_kwargs.flat_algo_kwargs, level.model_kwargs
-    config = SACConfig(
-        hidden_layers=list(model.hidden_layers),
-        learning_rate=model.learning_rate,
-        gamma=flat.gamma,
-        tau=flat.tau,
-        alpha=flat.alpha,
-        auto_alpha=flat.auto_alpha,
-        target_entropy=flat.target_entropy,
-        alpha_learning_rate=flat.alpha_learning_rate,
-        force_negative=model.force_negative,
-    )
     return make_learner(
         level.algo_kwargs.flat_algo_name,
         obs_dim,
         act_dim,
-        config,
+        level.model_kwargs,
         init_generator=rng.torch(f"node/{name}/init", device),
         explore_generator=rng.torch(f"node/{name}/explore", device),
         device=device,
@@ -304,10 +292,7 @@ class _Builder:
                 f"(known: {', '.join(learner_names())})"
             )
         action_map = UnitMap(*action_layout)
-        try:
-            learner = _learner(name, subtask.obs_dim, action_map.dim, level, self.rng, self.device)
-        except ValueError as err:
-            raise ConfigError(f"{self.path(i, 'algo_kwargs', 'flat_algo_kwargs')}: {err}") from None
+        learner = _learner(name, subtask.obs_dim, action_map.dim, level, self.rng, self.device)
         buffer = ReplayBuffer(
             self.capacity(i), subtask.obs_dim, action_map.dim, self.rng.numpy(f"node/{name}/replay"), self.device
         )
@@ -333,6 +318,7 @@ class _Builder:
                 child_failure_penalty=self.penalty(i),
                 fidelity=fidelity,
                 eat=eat,
+                gamma=level.model_kwargs.gamma,
                 child=child,
                 intra_rng=intra_rng,
             )

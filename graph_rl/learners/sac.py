@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from graph_rl.config.sac import SACConfig
 from graph_rl.learners.buffers import UpdateBuffers
-from graph_rl.learners.config import SACConfig
 from graph_rl.learners.networks import (
     LOG_SIGMA_MAX,
     LOG_SIGMA_MIN,
@@ -67,6 +67,7 @@ class SACLearner:
     ) -> None:
         if obs_dim < 1 or act_dim < 1:
             raise ValueError(f"obs_dim and act_dim must be >= 1, got {obs_dim=}, {act_dim=}")
+        config.validate("config")
         self._device = torch.device(device)
         if explore_generator.device.type != self._device.type:
             raise ValueError(f"explore_generator is on {explore_generator.device}, learner on {self._device}")

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 import torch
 
+from graph_rl.config.sac import SACConfig
 from graph_rl.learners.buffers import UpdateBuffers
-from graph_rl.learners.config import SACConfig
 from graph_rl.learners.networks import LOG_SIGMA_MAX, LOG_SIGMA_MIN, MU_BOUND, ParamLayout, StackDims, hidden_forward
 from graph_rl.learners.optim import FlatAdam
 

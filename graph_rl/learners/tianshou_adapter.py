@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from graph_rl.config.schema import ConfigError
 from graph_rl.learners.sac import SACConfig
 from graph_rl.replay.buffer import ReplayBatch
 
@@ -57,13 +58,14 @@ class TianshouConfig(SACConfig):
     actor_delay: int = 20
     """REDQ: critic updates per actor update."""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
+    def validate(self, path: str = "") -> None:
+        super().validate(path)
+        where = f"{path}: " if path else ""
         if self.exploration_noise < 0 or self.policy_noise < 0:
-            raise ValueError(f"noise must be >= 0, got {self.exploration_noise=}, {self.policy_noise=}")
+            raise ConfigError(f"{where}noise must be >= 0, got {self.exploration_noise=}, {self.policy_noise=}")
         if min(self.update_actor_freq, self.actor_delay) < 1 or not 0 < self.subset_size <= self.ensemble_size:
-            raise ValueError(
-                f"need update_actor_freq, actor_delay >= 1 and 0 < subset_size <= ensemble_size, got {self}"
+            raise ConfigError(
+                f"{where}need update_actor_freq, actor_delay >= 1 and 0 < subset_size <= ensemble_size, got {self}"
             )
 
 
@@ -237,6 +239,7 @@ class TianshouLearner:
             raise ValueError(f"explore_generator is on {explore_generator.device}, learner on {self._device}")
         if not isinstance(config, TianshouConfig):
             config = TianshouConfig(**{f.name: getattr(config, f.name) for f in dataclasses.fields(SACConfig)})
+        config.validate("config")
         self._name, self._obs_dim, self._act_dim, self._config = algo, int(obs_dim), int(act_dim), config
         self._explore = explore_generator
         from tianshou.data import Batch

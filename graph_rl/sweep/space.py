@@ -1,6 +1,6 @@
 """Search-space specs given on the command line: ``PATH:TYPE:...`` for any dotted config parameter.
 
-    level_params_list[0].algo_kwargs.flat_algo_kwargs.alpha:float:1e-4:1e-1:log
+    level_params_list[0].model_kwargs.alpha:float:1e-4:1e-1:log
     level_params_list[1].algo_kwargs.batch_size:int:64:512:64       (low, high, step)
     level_params_list[0].model_kwargs.hidden_layers:cat:[[32,32],[64,64]]
     level_params_list[0].algo_kwargs.goal_sampling_strategy:cat:future,episode

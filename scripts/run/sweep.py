@@ -5,7 +5,7 @@
 
     # search alpha and the learning rate: 20 trials of 2 seeds each on 2 worker processes
     python scripts/run/sweep.py --env EasyPlatforms --algo HiTS --seeds 1 2 --n_trials 20 --n_workers 2 \\
-        --graph_params_to_optimize 'level_params_list[0].algo_kwargs.flat_algo_kwargs.alpha:float:1e-4:1e-1:log' \\
+        --graph_params_to_optimize 'level_params_list[0].model_kwargs.alpha:float:1e-4:1e-1:log' \\
             'level_params_list[0].model_kwargs.learning_rate:float:1e-4:1e-3:log' \\
         --run_params n_steps=30000 --objective test:success --last_k 3
 

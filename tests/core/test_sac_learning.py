@@ -13,10 +13,11 @@ from graph_rl.rng import RngRegistry
 PARAMS = {
     "algorithm": "SAC", "n_layers": 1,
     "level_params_list": [{
-        "algo_kwargs": {"flat_algo_kwargs": {"alpha": 0.02, "gamma": 0.9, "tau": 0.02}, "batch_size": 64,
+        "algo_kwargs": {"batch_size": 64,
                         "n_hindsight_goals": 3, "learning_starts": 200, "grad_steps_per_env_step": 1.0,
                         "fully_random_fraction": 0.1},
-        "model_kwargs": {"learning_rate": 1e-3, "hidden_layers": [32, 32], "force_negative": True},
+        "model_kwargs": {"learning_rate": 1e-3, "hidden_layers": [32, 32], "force_negative": True, "alpha": 0.02,
+                         "gamma": 0.9, "tau": 0.02},
         "subtask_spec_params": {"env_goal_key": "position"},
     }],
 }

@@ -10,7 +10,7 @@ import torch
 
 from graph_rl.algorithms import HiTS, PendingAction
 from graph_rl.algorithms.eat import EAT, DiscountedEnvGoalSubtask, TerminationPolicy
-from graph_rl.config.graph_params import AlgoKwargs, EATParams, FlatAlgoKwargs
+from graph_rl.config.graph_params import AlgoKwargs, EATParams
 from graph_rl.graph import Graph
 from graph_rl.learners import Learner
 from graph_rl.nodes import Node
@@ -113,13 +113,13 @@ class Chain:
             self.n_root_actions += 1
             return np.asarray(root_actions(n) if callable(root_actions) else root_actions[n % len(root_actions)])
 
-        params = AlgoKwargs(flat_algo_kwargs=FlatAlgoKwargs(gamma=GAMMA), fully_random_fraction=0.0,
+        params = AlgoKwargs(fully_random_fraction=0.0,
                             testing_fraction=testing_fraction, n_hindsight_goals=3)
         root_learner = ScriptedLearner(root_policy)
         self.root_algo = EAT(self.root_task, self.root_map, root_learner,
                              ReplayBuffer(1000, self.root_task.obs_dim, self.root_map.dim, np.random.default_rng(seed + 4)),
                              params, np.random.default_rng(seed + 5), np.random.default_rng(seed + 6),
-                             child_failure_penalty=-5.0, eat=EATParams(intra_action_samples=intra_samples),
+                             child_failure_penalty=-5.0, eat=EATParams(intra_action_samples=intra_samples), gamma=GAMMA,
                              child=self.child_task, intra_rng=np.random.default_rng(seed + 7) if intra_samples else None)
         self.policy = termination(self.child_task, self.root_map, root_learner) if termination is not None else None
         if self.policy is not None:  # a scripted strategy in place of the one EATParams would build

@@ -27,7 +27,7 @@ EASY_EAT_REFERENCE = [
     "eat.q_std_multiplier=1.0",
     "eat.intra_action_samples=0",
     "eat.protect_subgoal_tests=false",
-    "level_params_list[1].algo_kwargs.flat_algo_kwargs.gamma=0.99",
+    "level_params_list[1].model_kwargs.gamma=0.99",
 ]
 """What restores the reference values in EasyPlatforms' EAT file (docs/research/eat.md: they never learn EasyPlatforms)."""
 

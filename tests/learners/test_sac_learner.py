@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from graph_rl.config import ConfigError
 from graph_rl.learners import SACConfig, SACLearner
 from graph_rl.replay import ReplayBatch, ReplayBuffer
 from torch_threads import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
@@ -238,12 +239,22 @@ def test_pop_stats_means_and_reset() -> None:
 
 
 def test_config_validation() -> None:
-    with pytest.raises(ValueError, match="hidden_layers"):
-        SACConfig(hidden_layers=[])
-    with pytest.raises(ValueError, match="gamma"):
-        SACConfig(gamma=1.5)
-    with pytest.raises(ValueError, match="alpha"):
-        SACConfig(alpha=0.0)
+    with pytest.raises(ConfigError, match=r"^hidden_layers: "):
+        SACConfig(hidden_layers=[]).validate()
+    with pytest.raises(ConfigError, match=r"^model_kwargs\.gamma: must be in \(0, 1\]"):
+        SACConfig(gamma=1.5).validate("model_kwargs")
+    with pytest.raises(ConfigError, match=r"^config\.alpha: "):  # a learner refuses a bad config it is given
+        SACLearner(2, 1, SACConfig(alpha=0.0), init_generator=torch.Generator(), explore_generator=torch.Generator())
+
+
+def test_json_config_errors_name_the_level_and_field() -> None:
+    from graph_rl.config import from_dict
+    from graph_rl.config.graph_params import LevelParams
+
+    with pytest.raises(ConfigError, match=r"^level\.model_kwargs\.tau: must be in \(0, 1\], got 0\.0$"):
+        from_dict(LevelParams, {"model_kwargs": {"tau": 0.0}}, "level")
+    with pytest.raises(ConfigError, match=r"^level\.algo_kwargs\.flat_algo_kwargs: moved: .* model_kwargs"):
+        from_dict(LevelParams, {"algo_kwargs": {"flat_algo_kwargs": {"alpha": 0.1}}}, "level")
 
 
 def test_learns_contextual_bandit() -> None:

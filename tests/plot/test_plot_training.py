@@ -31,7 +31,7 @@ def write_run(path: Path, seed: int, alpha: float = 0.2, n_tests: int = 8) -> Pa
     path.mkdir(parents=True)
     config = {"env": "EasyPlatforms", "algo": "HiTS", "seed": seed, "logdir": str(path),
               "run_params": {"seed": seed, "n_steps": 1000},
-              "graph_params": {"level_params_list": [{"algo_kwargs": {"flat_algo_kwargs": {"alpha": alpha}}}]}}
+              "graph_params": {"level_params_list": [{"model_kwargs": {"alpha": alpha}}]}}
     (path / "config.json").write_text(json.dumps(config))
     lines = []
     step = 0

@@ -25,7 +25,7 @@ def test_fork_applies_new_values_in_a_new_directory(tmp_path: Path) -> None:
     plain, _ = tiny_train("HiTS", tmp_path / "plain", resume=str(source))
     alpha, _ = tiny_train(
         "HiTS", tmp_path / "alpha", resume=str(source), fork=True,
-        graph_extra=(f"{LOW}.algo_kwargs.flat_algo_kwargs.alpha=0.5",),
+        graph_extra=(f"{LOW}.model_kwargs.alpha=0.5",),
     )
     lr, _ = tiny_train(
         "HiTS", tmp_path / "lr", resume=str(source), fork=True, graph_extra=(f"{LOW}.model_kwargs.learning_rate=0.01",)
@@ -34,7 +34,7 @@ def test_fork_applies_new_values_in_a_new_directory(tmp_path: Path) -> None:
 
     config = json.loads((alpha / "config.json").read_text())
     assert config["forked_from"].startswith(str(source / "checkpoints"))
-    assert config["graph_params"]["level_params_list"][0]["algo_kwargs"]["flat_algo_kwargs"]["alpha"] == 0.5
+    assert config["graph_params"]["level_params_list"][0]["model_kwargs"]["alpha"] == 0.5
     assert "forked_from" not in json.loads((plain / "config.json").read_text())
 
     plain_rows, alpha_rows, lr_rows = _learner_rows(plain), _learner_rows(alpha), _learner_rows(lr)

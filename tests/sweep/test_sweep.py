@@ -21,7 +21,7 @@ from graph_rl.sweep import Objective, ObjectiveError, SpecError, parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SWEEP = ROOT / "scripts" / "run" / "sweep.py"
-ALPHA = "level_params_list[0].algo_kwargs.flat_algo_kwargs.alpha"
+ALPHA = "level_params_list[0].model_kwargs.alpha"
 HIDDEN = "level_params_list[0].model_kwargs.hidden_layers"
 TINY = ["--env", "EasyPlatforms", "--algo", "HiTS", "--run_params", "n_steps=300", "test_frequency=1", "n_test_episodes=1",
         "--objective", "test:return"]
@@ -96,7 +96,7 @@ def test_two_workers_share_one_journal_study(tmp_path: Path) -> None:
     for trial in trials:
         config = json.loads((Path(trial.user_attrs["run_dir"]) / "seed_1" / "config.json").read_text())
         level = config["graph_params"]["level_params_list"][0]
-        assert level["algo_kwargs"]["flat_algo_kwargs"]["alpha"] == pytest.approx(trial.params[ALPHA])
+        assert level["model_kwargs"]["alpha"] == pytest.approx(trial.params[ALPHA])
         assert json.dumps(level["model_kwargs"]["hidden_layers"]) == json.dumps(json.loads(trial.params[HIDDEN]))
         assert trial.value == pytest.approx(Objective(metric="return").score(Path(trial.user_attrs["run_dir"]) / "seed_1"))
 
@@ -113,7 +113,7 @@ def test_seeds_only_sweep_reports_mean_over_seeds(tmp_path: Path) -> None:
 
 def test_bad_input_exits_2_with_train_py_message(tmp_path: Path) -> None:
     proc = sweep("--n_trials", "1", "--out", str(tmp_path / "bad"),
-                 "--graph_params_to_optimize", "level_params_list[0].algo_kwargs.flat_algo_kwargs.alhpa:float:0.1:0.2")
+                 "--graph_params_to_optimize", "level_params_list[0].model_kwargs.alhpa:float:0.1:0.2")
     assert proc.returncode == 2 and "did you mean 'alpha'" in proc.stderr, proc.stderr
     proc = sweep("--graph_params_to_optimize", f"{ALPHA}:float:0.2:0.1", "--out", str(tmp_path / "bad2"))
     assert proc.returncode == 2 and proc.stderr.startswith("sweep.py: error:") and "LOW < HIGH" in proc.stderr

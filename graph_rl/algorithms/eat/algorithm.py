@@ -99,6 +99,7 @@ class EAT(HAC):
 
     Extra args:
         eat: the ``eat`` section (termination strategy, intra-action transitions).
+        gamma: the learner's discount per env step of a higher-level action (its ``model_kwargs.gamma``).
         child: the timed subtask of the node's child.
         intra_rng: ``node/<name>/intra``, which offsets become intra-action transitions (with
             ``eat.intra_action_samples``).
@@ -108,13 +109,14 @@ class EAT(HAC):
         self,
         *args: Any,
         eat: EATParams,
+        gamma: float,
         child: TimedGoalSubtask,
         intra_rng: np.random.Generator | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.time_discounted = isinstance(self.subtask, DiscountedEnvGoalSubtask)
-        self.gamma = self.params.flat_algo_kwargs.gamma
+        self.gamma = gamma
         if self.time_discounted:
             self.env_reward_discount = self.gamma
         self.termination = make_termination(eat, child, self.action_map, self.learner, self.subtask.obs_dim)

@@ -1,8 +1,14 @@
-"""The hyperparameters of one SAC learner: its own home, read by the learner, the stacked update and the adapters."""
+"""The hyperparameters of one SAC learner: its one home, read by the learner, the stacked update and the adapters.
+
+It is also the ``model_kwargs`` section of each level in ``graph_params.json``, so a JSON file, an override and a
+learner built by hand name every setting the same way.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from graph_rl.config.schema import ConfigError
 
 __all__ = ["SACConfig"]
 
@@ -30,11 +36,17 @@ class SACConfig:
     force_negative: bool = False
     """Critic head ``logsigmoid``, so Q <= 0 (for rewards that are never positive, e.g. -1 per step)."""
 
-    def __post_init__(self) -> None:
+    def validate(self, path: str = "") -> None:
+        """Raise :class:`ConfigError` naming ``path.<field>`` of the first bad value (learners call it on build)."""
+
+        def fail(name: str, msg: str) -> None:
+            raise ConfigError(f"{path}.{name}: {msg}" if path else f"{name}: {msg}")
+
         if not self.hidden_layers or not all(isinstance(h, int) and h > 0 for h in self.hidden_layers):
-            raise ValueError(f"hidden_layers must be a non-empty list of positive ints, got {self.hidden_layers!r}")
+            fail("hidden_layers", f"must be a non-empty list of positive ints, got {self.hidden_layers!r}")
         for name in ("learning_rate", "alpha", "alpha_learning_rate"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        if not (0.0 < self.gamma <= 1.0 and 0.0 < self.tau <= 1.0):
-            raise ValueError(f"need 0 < gamma <= 1 and 0 < tau <= 1, got {self.gamma=}, {self.tau=}")
+                fail(name, f"must be > 0, got {getattr(self, name)!r}")
+        for name in ("gamma", "tau"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                fail(name, f"must be in (0, 1], got {getattr(self, name)!r}")

@@ -6,22 +6,25 @@
     python benchmarks/learning.py --env NoisyPlatforms --algo EAT --steps 1000000 --jobs 3   # compare with --algo HiTS
     python benchmarks/learning.py --env NoisyPlatforms --algo HiTS --steps 1000000 --max-runtime 3600
 
-``--checkpoint-dir DIR`` keeps each seed's final state as a checkpoint in ``DIR/seed-N`` (the run's whole state,
-loadable by ``scripts/run/evaluate.py`` and ``tools/eat_mechanism.py``), so a long run's agent can be examined.
-With ``--resume`` as well, a seed whose ``DIR/seed-N`` holds a checkpoint of the same benchmark (env, algo, seed,
-steps, test settings, overrides) continues from it exactly as if never stopped, with its curve so far (kept in the
-checkpoint), and only its newest checkpoint is kept. So a run longer than one sitting is done in pieces: run the same
-command with ``--max-runtime`` and ``--resume`` until every seed reports ``stop_reason`` ``n_steps``. Without
-``--resume`` a seed directory that already holds a checkpoint is an error, so an earlier run is never mixed in.
+``--checkpoint-dir DIR`` keeps each seed's run in ``DIR/seed-N``: a run directory like ``train.py``'s (config.json,
+metrics.jsonl, timing.jsonl, CSVs, ``checkpoints/`` with the newest checkpoint), loadable by
+``scripts/run/evaluate.py``, ``scripts/run/plot_training.py`` and ``tools/eat_mechanism.py``. With ``--resume`` as
+well, a seed whose ``DIR/seed-N`` holds a checkpoint of the same benchmark (env, algo, seed, steps, test settings,
+overrides) continues from it exactly as if never stopped (``train.py --resume``: its logs are cut back to the
+checkpoint, so the curve read back from them is the uninterrupted run's). So a run longer than one sitting is done in
+pieces: run the same command with ``--max-runtime`` and ``--resume`` until every seed reports ``stop_reason``
+``n_steps``. Without ``--resume`` a seed directory that already holds a run is an error, so an earlier run is never
+mixed in. Without ``--checkpoint-dir`` each seed runs in a temporary directory, removed when it ends.
 
 A long run can be cut short without losing it: ``--max-runtime`` (seconds per seed), Ctrl-C, or SIGTERM to a seed's
 process stops that seed at the end of its episode, and the report still has its curve so far, with ``stop_reason``
 saying why. SIGTERM to the benchmark itself stops every seed that way (with ``--jobs`` > 1, seeds not yet started
 stop after their first episode), so no worker outlives it.
 
-Each seed is a full ``graph_rl.session.Session`` run (one torch thread, a separate test env, like the original:
-``--test-episodes`` deterministic test episodes every ``--test-frequency`` training episodes) with the graph
-built from ``data/<env>/<algo>/graph_params.json``. Per seed the JSON reports the test success curve, the env
+Each seed is a ``train.py`` run through the session's own entry point (``graph_rl.session.prepare_run``; the
+shipped ``data/<env>/<algo>/`` files with the benchmark's steps and test settings, one torch thread, CPU, a separate
+test env like the original: ``--test-episodes`` deterministic test episodes every ``--test-frequency`` training
+episodes); its curve is read back from the run's ``metrics.jsonl``. Per seed the JSON reports the test success curve, the env
 steps and wall time at which test success first reached ``--threshold``, and the mean of the last 5 test
 evaluations. Targets for HiTS on EasyPlatforms (every seed): >= 0.9 within 100k env steps, and >= 0.9 on
 average over the last 5 evaluations of the 300k-step run (the original research code: 0.95 at 68k on one
@@ -31,12 +34,13 @@ seed; 0.85 at 94k, then collapse to 0.0, on another).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import os
 import signal
 import sys
-import threading
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,105 +56,96 @@ _STOP_ALL: Any = None
 """In a pool worker: the benchmark's stop event (set on SIGTERM to the benchmark)."""
 
 
-class _CurveSink:
-    """Keeps test evaluations (step, success, wall seconds since start) in memory, each with the means of the
-    training and learner metrics logged since the previous evaluation (under ``train``), for diagnosis."""
+_TEST_KEYS = ("return", "length", "hac_1/budget_use", "hac_1/success_rate", "hits_0/success_rate",
+              "hac_1/terminations", "hac_1/termination_rate")
+"""Test-block metrics a curve point keeps next to ``success`` (when the run logged them)."""
 
-    splits = frozenset({"train", "test", "learner"})
+
+def curve_from_logs(run_dir: Path) -> list[dict[str, Any]]:
+    """The test curve of a run directory: per test block its step, success, wall seconds of training so far (over
+    every resumed piece) and, under ``train``, the means of the train and learner metrics logged since the previous
+    block (for diagnosis)."""
+    from graph_rl.logging import cumulative_wall_s, read_metrics
+
+    wall = cumulative_wall_s(run_dir)
+    curve: list[dict[str, Any]] = []
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for record in read_metrics(run_dir):
+        split, step = record["split"], record["step"]
+        if split in ("train", "learner"):
+            for key, value in record.items():
+                if key not in ("step", "split", "episode") and isinstance(value, (int, float)) \
+                        and not isinstance(value, bool):
+                    sums[key] = sums.get(key, 0.0) + value
+                    counts[key] = counts.get(key, 0) + 1
+        elif split == "test":
+            point = {"step": step, "success": record.get("success"), "wall_s": round(wall.get(step, 0.0), 1),
+                     "train": {k: round(v / counts[k], 4) for k, v in sorted(sums.items())}}
+            point.update({key: record[key] for key in _TEST_KEYS if key in record})
+            curve.append(point)
+            sums, counts = {}, {}
+    return curve
+
+
+class _LabelledLines:
+    """stdout of a seed's session (its one line per test block) goes to stderr, prefixed with the seed's label, so
+    the benchmark's stdout stays one JSON document."""
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.start = time.monotonic()
-        self.tests: list[dict[str, Any]] = []
-        self.train_episodes = 0
-        self._sums: dict[str, float] = {}
-        self._counts: dict[str, int] = {}
 
-    def state_dict(self) -> dict[str, Any]:
-        """What a resumed seed needs to report as if never stopped (its wall clock continues too)."""
-        return {"tests": self.tests, "train_episodes": self.train_episodes, "sums": self._sums,
-                "counts": self._counts, "wall_s": time.monotonic() - self.start}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.tests, self.train_episodes = list(state["tests"]), state["train_episodes"]
-        self._sums, self._counts = dict(state["sums"]), dict(state["counts"])
-        self.start = time.monotonic() - state["wall_s"]
-
-    def write(self, split: str, step: int, metrics: Mapping[str, Any]) -> None:
-        if split != "test":
-            self.train_episodes += split == "train"
-            for key, value in metrics.items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "episode":
-                    self._sums[key] = self._sums.get(key, 0.0) + value
-                    self._counts[key] = self._counts.get(key, 0) + 1
-            return
-        record = {"step": step, "success": metrics.get("success"), "wall_s": round(time.monotonic() - self.start, 1)}
-        record["train"] = {k: round(v / self._counts[k], 4) for k, v in sorted(self._sums.items())}
-        self._sums, self._counts = {}, {}
-        for key in ("return", "length", "hac_1/budget_use", "hac_1/success_rate", "hits_0/success_rate",
-                    "hac_1/terminations", "hac_1/termination_rate"):
-            if key in metrics:
-                record[key] = metrics[key]
-        self.tests.append(record)
-        print(f"[{self.label}] step {step} success {record['success']} ({record['wall_s']} s)", file=sys.stderr, flush=True)
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                print(f"[{self.label}] {line.strip()}", file=sys.stderr, flush=True)
+        return len(text)
 
     def flush(self) -> None:
         pass
 
-    def close(self) -> None:
-        pass
+
+def seed_request(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: int, test_episodes: int,
+                 overrides: list[str], max_runtime: float | None, run_dir: Path, resume: bool) -> Any:
+    """The ``train.py`` request of one seed: shipped files, the benchmark's budget and test settings, one thread,
+    CPU, only the newest checkpoint kept."""
+    from graph_rl.session import RunRequest
+
+    run_overrides = [f"n_steps={n_steps}", f"test_frequency={test_frequency}", f"n_test_episodes={test_episodes}",
+                     "success_reward=0.0", "keep_checkpoints=1", "tensorboard_log=false",
+                     f"max_runtime={'null' if max_runtime is None else max_runtime}"]
+    return RunRequest(env=env_name, algo=algo, seed=seed, logdir=run_dir, device="cpu", threads=1,
+                      run_overrides=run_overrides, graph_overrides=list(overrides),
+                      resume=str(run_dir) if resume else None, progress=False)
 
 
 def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: int, test_episodes: int,
              threshold: float, overrides: list[str], max_runtime: float | None = None,
              checkpoint_dir: str | None = None, resume: bool = False) -> dict[str, Any]:
-    """One training run (continued from its checkpoint with ``resume``); returns its curve and summary, and saves
-    its final state under ``checkpoint_dir``."""
-    import gymnasium as gym
-    import torch
+    """One training run on the session's own entry point (``graph_rl.session.prepare_run``, as ``train.py``), in
+    ``checkpoint_dir/seed-N`` (a run directory; continued with ``resume`` when it holds a checkpoint) or a temporary
+    directory; returns its curve, read back from the run's logs, and summary."""
+    import envs  # noqa: F401  (registers the shipped envs, as train.py does)
+    from graph_rl.logging import cumulative_wall_s
+    from graph_rl.session import prepare_run
 
-    import envs  # noqa: F401
-    from graph_rl.checkpoint import load_checkpoint, remove_checkpoints, save_checkpoint
-    from graph_rl.graph import build_graph
-    from graph_rl.logging import Logger
-    from graph_rl.rng import RngRegistry
-    from graph_rl.session import Session
+    with tempfile.TemporaryDirectory(prefix="graph_rl-learning-") as tmp:
+        run_dir = Path(checkpoint_dir) / f"seed-{seed}" if checkpoint_dir is not None else Path(tmp) / "run"
+        resume = resume and (run_dir / "checkpoints" / "latest").is_file()
+        request = seed_request(env_name, algo, seed, n_steps, test_frequency, test_episodes, overrides, max_runtime,
+                               run_dir, resume)
+        stop_all = _STOP_ALL
 
-    torch.set_num_threads(1)
-    params, run, config = _run_config(env_name, algo, seed, n_steps, test_frequency, test_episodes, overrides,
-                                      max_runtime)
-    rng = RngRegistry(seed)
-    train_env, test_env = gym.make(run.env), gym.make(run.env)
-    graph = build_graph(algo, train_env, params, rng, n_steps=n_steps)
-    sink = _CurveSink(f"{algo} {env_name} seed {seed}")
-    session = Session(graph, train_env=train_env, test_env=test_env, params=run, rng=rng, logger=Logger([sink]))
-    if checkpoint_dir is not None:
-        root = Path(checkpoint_dir) / f"seed-{seed}"
-        if resume and (root / "latest").is_file():
-            state = load_checkpoint(root).state
-            session.load_state_dict(state)
-            sink.load_state_dict(state["benchmark_curve"])
+        def stop_when_told(session: Any, episode: Any) -> None:
+            if stop_all is not None and stop_all.is_set():
+                session.request_stop("SIGTERM")
 
-        def checkpoint(step: int, state: dict[str, Any]) -> Path:
-            saved = save_checkpoint(root, step, {**state, "benchmark_curve": sink.state_dict()}, config)
-            remove_checkpoints(root, keep_last=1)
-            return saved
-
-        session.checkpoint_fn = checkpoint
-    start_step = session.counters.total_step
-
-    def stop(signum: int, frame: Any) -> None:
-        session.request_stop(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    if _STOP_ALL is not None:
-        threading.Thread(target=_stop_when_set, args=(_STOP_ALL, session), daemon=True).start()
-    try:
-        result = session.run()
-    finally:  # a pool worker must die on the pool's SIGTERM once its seed is done
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    curve = sink.tests
+        prepared = prepare_run(request, data_root=ROOT / "data", callbacks=(stop_when_told,))
+        start_step = prepared.session.counters.total_step
+        with contextlib.redirect_stdout(_LabelledLines(f"{algo} {env_name} seed {seed}")):
+            result = prepared.execute()
+        curve = curve_from_logs(run_dir)
+        wall = max(cumulative_wall_s(run_dir).values(), default=0.0)
     reached = next((r for r in curve if r["success"] is not None and r["success"] >= threshold), None)
     last = [r["success"] or 0.0 for r in curve[-LAST_N:]]
     after = [r["success"] or 0.0 for r in curve if reached is not None and r["step"] >= reached["step"]]
@@ -164,28 +159,11 @@ def run_seed(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: 
         "min_after_threshold": min(after) if after else None,
         "total_steps": result.total_step,
         "train_episodes": result.train_episodes,
-        "wall_s": round(time.monotonic() - sink.start, 1),
+        "wall_s": round(wall, 1),
         "env_steps_per_s": round((result.total_step - start_step) / max(result.wall_s, 1e-9), 1),
         "meets_targets": reached is not None and reached["step"] <= TARGET_STEPS and final >= TARGET_SUCCESS,
         "curve": curve,
     }
-
-
-def _run_config(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: int, test_episodes: int,
-                overrides: list[str], max_runtime: float | None) -> tuple[Any, Any, dict[str, Any]]:
-    """(graph params, run params, the config a checkpoint of this seed holds)."""
-    from graph_rl.config import resolve
-    from graph_rl.config.graph_params import GraphParams
-    from graph_rl.config.run_params import RunParams, WandbParams
-    from graph_rl.session.setup import RunConfig
-
-    raw = json.loads((ROOT / "data" / env_name / algo / "graph_params.json").read_text())
-    params = resolve(GraphParams, raw, overrides)
-    run = RunParams(env=f"{env_name}-v1", n_steps=n_steps, test_frequency=test_frequency,
-                    n_test_episodes=test_episodes, success_reward=0.0, seed=seed, max_runtime=max_runtime)
-    config = RunConfig(env=env_name, algo=algo, run=run, graph=params, wandb=WandbParams(), device="cpu",
-                       graph_n_steps=n_steps).to_dict()
-    return params, run, config
 
 
 _SAME_RUN = ("env", "algo", "seed", "run_params", "graph_params", "graph_n_steps")
@@ -210,10 +188,12 @@ def _resume_mismatch(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> str
 def _check_checkpoint_dirs(parser: argparse.ArgumentParser, args: argparse.Namespace, seeds: list[int]) -> None:
     """A fresh seed never writes into an earlier run's directory; a resumed one only continues the same run."""
     from graph_rl.checkpoint import CheckpointError, load_checkpoint_config
+    import envs  # noqa: F401
+    from graph_rl.session.setup import load_params
 
     for seed in seeds:
         root = Path(args.checkpoint_dir) / f"seed-{seed}"
-        if not (root / "latest").is_file():
+        if not (root / "checkpoints" / "latest").is_file():
             continue
         if not args.resume:
             parser.error(f"--checkpoint-dir: {root} already holds a run; add --resume to continue it, or choose "
@@ -222,8 +202,9 @@ def _check_checkpoint_dirs(parser: argparse.ArgumentParser, args: argparse.Names
             saved = load_checkpoint_config(root)
         except CheckpointError as err:
             parser.error(f"--resume: {err}")
-        wanted = json.loads(json.dumps(_run_config(args.env, args.algo, seed, args.steps, args.test_frequency,
-                                                   args.test_episodes, args.override, args.max_runtime)[2]))
+        request = seed_request(args.env, args.algo, seed, args.steps, args.test_frequency, args.test_episodes,
+                               args.override, args.max_runtime, root, resume=True)
+        wanted = json.loads(json.dumps(load_params(request, ROOT / "data").to_dict()))
         where = _resume_mismatch(saved, wanted)
         if where is not None:
             parser.error(f"--resume: {root} is another run ({where} differs); choose another --checkpoint-dir")
@@ -254,11 +235,6 @@ def _run_seed_star(args: tuple) -> dict[str, Any]:
 def _init_worker(stop_all: Any) -> None:
     global _STOP_ALL
     _STOP_ALL = stop_all
-
-
-def _stop_when_set(event: Any, session: Any) -> None:
-    event.wait()
-    session.request_stop("SIGTERM")
 
 
 def _run_all(args: argparse.Namespace, jobs: list[tuple]) -> list[dict[str, Any]]:

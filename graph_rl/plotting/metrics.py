@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from graph_rl.logging.reader import METRICS_FILE, read_records
+
 __all__ = [
     "Run",
     "Series",
@@ -35,7 +37,6 @@ __all__ = [
 Series = tuple[np.ndarray, np.ndarray]
 """(steps, values), both 1-D and sorted by step."""
 
-METRICS_FILE = "metrics.jsonl"
 CONFIG_FILE = "config.json"
 
 KINDS: tuple[tuple[str, str], ...] = (
@@ -100,26 +101,21 @@ def load_run(run_dir: str | Path) -> Run:
     """
     path = Path(run_dir)
     raw: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
-    with open(path / METRICS_FILE, encoding="utf-8") as f:
-        for line in f:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            step, split = record.get("step"), record.get("split", "train")
-            if not isinstance(step, (int, float)) or isinstance(step, bool):
-                continue
-            for key, value in record.items():
-                number = _as_number(value)
-                if key not in ("step", "split") and number is not None:
-                    raw[(str(split), key)].append((int(step), number))
+    for record in read_records(path / METRICS_FILE):
+        step, split = record.get("step"), record.get("split", "train")
+        if not isinstance(step, (int, float)) or isinstance(step, bool):
+            continue
+        for key, value in record.items():
+            number = _as_number(value)
+            if key not in ("step", "split") and number is not None:
+                raw[(str(split), key)].append((int(step), number))
     config_path = path / CONFIG_FILE
     config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
-    series = {}
-    for key, points in raw.items():
+    series: dict[tuple[str, str], Series] = {}
+    for series_key, points in raw.items():
         arr = np.asarray(points, dtype=np.float64)
         order = np.argsort(arr[:, 0], kind="stable")
-        series[key] = (arr[order, 0], arr[order, 1])
+        series[series_key] = (arr[order, 0], arr[order, 1])
     return Run(path=path, config=config, series=series)
 
 

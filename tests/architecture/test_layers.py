@@ -9,8 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 RANK = {
-    "session": 7,
-    "graph": 6, "logging": 6, "checkpoint": 6, "sweep": 6, "plotting": 6,
+    "session": 7, "plotting": 7,  # plotting reads the logs back (logging.reader)
+    "graph": 6, "logging": 6, "checkpoint": 6, "sweep": 6,
     "nodes": 5,
     "algorithms": 4,
     "subtasks": 3, "learners": 3,

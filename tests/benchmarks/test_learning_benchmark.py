@@ -123,7 +123,7 @@ def test_resumed_seeds_continue_as_if_never_stopped(tmp_path: Path) -> None:
 
     assert len(resumed["curve"]) > len(first["curve"]) > 0
     assert same(resumed) == same(whole)
-    assert sorted(p.name for p in (tmp_path / "ckpt" / "seed-1").iterdir()) == ["latest", f"step-{whole['total_steps']}"]
+    assert sorted(p.name for p in (tmp_path / "ckpt" / "seed-1" / "checkpoints").iterdir()) == ["latest", f"step-{whole['total_steps']}"]
     assert run("--checkpoint-dir", ckpt, "--resume")["curve"] == resumed["curve"]  # a finished seed just reports
 
 

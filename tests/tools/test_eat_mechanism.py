@@ -75,7 +75,7 @@ def _mechanism(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_saved_eat_agent_is_checked_with_and_without_freezes(eat_checkpoint: Path) -> None:
-    assert (eat_checkpoint / "latest").exists()
+    assert (eat_checkpoint / "checkpoints" / "latest").exists() and (eat_checkpoint / "metrics.jsonl").exists()
     proc = _mechanism(str(eat_checkpoint), "--episodes", "2")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)

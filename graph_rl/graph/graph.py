@@ -56,6 +56,15 @@ class Graph:
         self._path: list[Node] = []
         self._ep_step = 0
 
+    def __str__(self) -> str:
+        return self.summary()
+
+    def summary(self) -> str:
+        """Every node's :meth:`~graph_rl.nodes.Node.summary`, from the root down."""
+        return "\n".join(
+            [f"Graph with {len(self.nodes)} node(s), root {self.root.name}:"] + [str(n) for n in self.nodes]
+        )
+
     def reset(self) -> None:
         """Before each episode: no node holds control, per-episode metrics cleared."""
         for node in self.nodes:

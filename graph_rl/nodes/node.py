@@ -81,6 +81,43 @@ class Node:
     def __repr__(self) -> str:
         return f"Node({self.name!r}, children={[c.name for c in self.children]})"
 
+    def __str__(self) -> str:
+        return self.summary()
+
+    def summary(self) -> str:
+        """What this level is, for a notebook or a log: algorithm, subtask, what it sees, what it emits, its budget,
+        its learner and replay. Read from the live objects, so it shows what was built, not what was asked for."""
+        algo, task = self.algorithm, self.subtask
+        lines = [f"{self.name}: {type(algo).__name__} on {type(task).__name__}"]
+        partial = getattr(task, "partial", None)
+        if partial is not None:
+            lines.append(f"  observes     {', '.join(partial.keys)} (+ goal) -> {task.obs_dim} floats")
+        goal_layout = getattr(task, "goal_layout", None)
+        if goal_layout is not None:
+            criterion = getattr(task, "criterion", None)
+            thresholds = getattr(criterion, "thresholds", None)
+            shown = f" (thresholds {thresholds})" if thresholds else ""
+            lines.append(f"  goal         {', '.join(goal_layout.keys)}{shown}")
+        amap = algo.action_map
+        emits = "env action" if not self.children else f"goal of {', '.join(c.name for c in self.children)}"
+        lines.append(f"  emits        {emits}: {_box(amap.low, amap.high)}")
+        budget = getattr(task, "max_n_actions", None)
+        time = getattr(task, "time", None)
+        if budget is not None:
+            lines.append(f"  budget       {budget} actions per activation")
+        if time is not None:
+            lines.append(f"  timed goals  deadline within {time.delta_t_max:g} env steps")
+        learner = algo.learner
+        config = getattr(learner, "config", None)
+        settings = ", ".join(f"{k}={_short(v)}" for k, v in dataclasses.asdict(config).items()) if config else ""
+        lines.append(f"  learner      {type(learner).__name__}({settings})")
+        p = algo.params
+        lines.append(
+            f"  replay       capacity {algo.buffer.capacity:,}, batch {p.batch_size}, "
+            f"{p.grad_steps_per_env_step:g} grad steps/env step from step {p.learning_starts:,}"
+        )
+        return "\n".join(lines)
+
     def add_child(self, child: Node) -> Node:
         """Wire an edge; the child's goal space must be this node's action space. Returns the child."""
         layout = child.subtask.parent_action_layout
@@ -168,6 +205,7 @@ class Node:
         interrupted, self._hook_fired = self._hook_fired, False
         run.n_actions += 1
         run.n_interrupted += interrupted
+        self.interruptions += interrupted
         out = self.subtask.evaluate(
             env_obs,
             run.goal,
@@ -236,6 +274,7 @@ class Node:
 
     def _reset_metrics(self) -> None:
         self._n_activations = self._n_achieved = self._n_actions = 0
+        self.interruptions = 0  # actions its hook ended early in this env episode (a video marks them)
         self._return_sum = self._budget_sum = self._duration_sum = 0.0
 
     def episode_metrics(self) -> dict[str, float]:
@@ -277,6 +316,17 @@ class Node:
             self._budget_sum,
             self._duration_sum,
         ) = state["metrics"]
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _box(low: np.ndarray, high: np.ndarray) -> str:
+    """``[-1, 1]^5`` for a cube, else the per-dimension bounds."""
+    if np.all(low == low.flat[0]) and np.all(high == high.flat[0]):
+        return f"[{low.flat[0]:.4g}, {high.flat[0]:.4g}]^{low.size}"
+    return "[" + ", ".join(f"[{lo:.4g}, {hi:.4g}]" for lo, hi in zip(low.tolist(), high.tolist())) + "]"
 
 
 def _activation_state(run: Activation) -> dict[str, Any]:

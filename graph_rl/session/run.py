@@ -253,8 +253,15 @@ def prepare_run(
     graph_factory: GraphFactory = default_graph_factory,
     api_factory: ApiFactory | None = None,
     callbacks: tuple[Callback, ...] = (),
+    config: RunConfig | None = None,
 ) -> PreparedRun:
-    """Resolve the config, load a checkpoint if resuming, build envs + graph + session; writes nothing."""
+    """Resolve the config, load a checkpoint if resuming, build envs + graph + session; writes nothing.
+
+    ``config``: a fresh run's already resolved config (the Python API's), used instead of loading the request's
+    parameter files; not with ``request.resume``, whose config comes from the checkpoint.
+    """
+    if config is not None and request.resume is not None:
+        raise ConfigError("a resumed run takes its config from the checkpoint; pass overrides instead of a config")
     if request.wandb not in ("online", "offline", "disabled"):
         raise ConfigError(f"--wandb {request.wandb}: expected online, offline or disabled")
     if request.fork and request.resume is None:
@@ -265,7 +272,7 @@ def prepare_run(
             tmp = tempfile.TemporaryDirectory(prefix="graph_rl-resume-")
             checkpoint = load_checkpoint(resolve_resume_source(request.resume, Path(tmp.name), api_factory))
             config = resume_config(request, checkpoint.config, str(checkpoint.path))
-        else:
+        elif config is None:
             config = load_params(request, data_root)
         prepared = _build(request, config, checkpoint, graph_factory, callbacks)
     except BaseException:

@@ -9,6 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 RANK = {
+    "api": 8,  # graph_rl/api.py: the Python API over session and evaluation
     "session": 7, "plotting": 7,  # plotting reads the logs back (logging.reader)
     "graph": 6, "logging": 6, "checkpoint": 6, "sweep": 6,
     "nodes": 5,

@@ -51,3 +51,28 @@ def test_recorder_keeps_every_kth_frame_and_clears_subgoals_at_the_end() -> None
     assert len(recorder.frames) == 4  # steps 1, 4, 7 and the final state
     row, col = _pixel(*SUBGOAL["position"])
     assert [tuple(frame[row, col]) == SUBGOAL_COLOURS[0] for frame in recorder.frames] == [True, True, True, False]
+
+
+class _Interrupting(_Subgoals):
+    """A graph whose one node ends its running action early at chosen steps."""
+
+    def __init__(self, at: set[int]) -> None:
+        self.node = type("N", (), {"interruptions": 0})()
+        self.nodes = [self.node]
+        self.at, self.step = at, 0
+
+    def tick(self) -> None:
+        self.step += 1
+        self.node.interruptions += self.step in self.at
+
+
+def test_frames_after_an_early_end_get_a_red_border() -> None:
+    env = gym.make("EasyPlatforms-v1", render_mode="rgb_array")
+    env.reset(seed=0)
+    graph = _Interrupting({3})
+    recorder = FrameRecorder(env, graph, every=1, mark_frames=2)
+    for _ in range(6):
+        graph.tick()
+        recorder.on_act()
+    red = [bool((f[0, :, :3] == (220, 30, 30)).all()) for f in recorder.frames]
+    assert red == [False, False, True, True, False, False] and recorder.n_marked_events == 1

@@ -112,7 +112,7 @@ def seed_request(env_name: str, algo: str, seed: int, n_steps: int, test_frequen
     from graph_rl.session import RunRequest
 
     run_overrides = [f"n_steps={n_steps}", f"test_frequency={test_frequency}", f"n_test_episodes={test_episodes}",
-                     "success_reward=0.0", "keep_checkpoints=1", "tensorboard_log=false",
+                     "keep_checkpoints=1", "tensorboard_log=false",
                      f"max_runtime={'null' if max_runtime is None else max_runtime}"]
     return RunRequest(env=env_name, algo=algo, seed=seed, logdir=run_dir, device="cpu", threads=1,
                       run_overrides=run_overrides, graph_overrides=list(overrides),

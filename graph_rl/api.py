@@ -30,9 +30,9 @@ from graph_rl.checkpoint import find_checkpoint
 from graph_rl.config import ConfigError
 from graph_rl.logging import read_metrics
 from graph_rl.rng import RngRegistry, seed_everything
-from graph_rl.session import RunConfig, RunRequest, SessionResult, make_env, prepare_run
+from graph_rl.session import RunConfig, RunRequest, SessionResult, prepare_run
 from graph_rl.session.evaluate import Agent, EvalResult, FrameRecorder, evaluate, load_agent
-from graph_rl.session.run import default_graph_factory
+from graph_rl.session.run import default_graph_factory, make_goal_env
 from graph_rl.session.session import Callback, GraphLike
 from graph_rl.session.setup import load_params
 from graph_rl.session.video import write_gif
@@ -133,7 +133,7 @@ def build(config: RunConfig) -> Built:
     """The env and the untrained graph of ``config``, seeded exactly as :func:`train` seeds them."""
     seed_everything(config.seed)
     rng = RngRegistry(config.seed)
-    env = make_env(config.run)
+    env = make_goal_env(config)
     return Built(config=config, env=env, graph=default_graph_factory(config, env, rng), rng=rng)
 
 

@@ -120,8 +120,16 @@ class SubtaskSpecParams:
     """With ``learn_goal_ach_thresholds``: aux reward -goal_tol_rew * mean(chosen thresholds)."""
     max_goal_thresholds: dict[str, float] = dataclasses.field(default_factory=dict)
     """Upper bound per goal key of learnt thresholds (default 1.0 per key)."""
+    subgoal_bounds: dict[str, list[list[float]]] = dataclasses.field(default_factory=dict)
+    """Per goal key of this level: ``[low, high]`` (one number per dimension each) of the subgoals its parent may
+    set. Default: the observation space's bounds of the key, which must then be finite (goal envs such as
+    gymnasium-robotics' mazes declare infinite ones)."""
 
     def validate(self, path: str) -> None:
+        for key, bounds in self.subgoal_bounds.items():
+            where = _join(path, f"subgoal_bounds.{key}")
+            _check(len(bounds) == 2 and len(bounds[0]) == len(bounds[1]) > 0, where, "must be [low, high] lists")
+            _check(all(lo < hi for lo, hi in zip(*bounds)), where, "needs low < high in every dimension")
         if self.partial_obs_keys is not None and self.goal_keys is not None:
             extra = sorted(set(self.goal_keys) - set(self.partial_obs_keys))
             _check(not extra, _join(path, "goal_keys"), f"{extra} not in partial_obs_keys")
@@ -219,6 +227,10 @@ class GraphParams:
     eat: EATParams | None = None
     """EAT only (required there): a HiTS hierarchy whose top level can terminate its running subgoal."""
     fidelity: FidelityParams = dataclasses.field(default_factory=FidelityParams)
+    observation_slices: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    """Named ``[start, stop]`` index ranges of a flat-Box ``observation`` (goal envs in the gymnasium-robotics
+    shape), usable as observation and goal keys next to ``observation`` and ``achieved_goal``
+    (:mod:`graph_rl.spaces.goal_env`)."""
     """Reproduce the original's defects (differential tests only)."""
 
     def validate(self, path: str) -> None:

@@ -36,6 +36,7 @@ from graph_rl.nodes import Node
 from graph_rl.replay import ReplayBuffer
 from graph_rl.rng import RngRegistry
 from graph_rl.spaces import DictLayout, UnitMap, box_bounds
+from graph_rl.spaces.goal_env import is_canonical
 from graph_rl.subtasks import (
     AuxReward,
     DeltaTAchReward,
@@ -65,9 +66,17 @@ class EnvSpec:
 
     @classmethod
     def from_env(cls, env: gym.Env) -> EnvSpec:
-        space = env.observation_space
-        if not isinstance(space, gym.spaces.Dict) or not {"observation", "desired_goal"} <= set(space.spaces):
-            raise ConfigError("env: needs a Dict observation space with 'observation' and 'desired_goal'")
+        space = cast(gym.spaces.Dict, env.observation_space)
+        if not isinstance(space, gym.spaces.Dict) or "desired_goal" not in space.spaces:
+            raise ConfigError(
+                f"env: not a goal env (needs Dict observations with 'achieved_goal' and 'desired_goal' and a "
+                f"compute_reward; got {type(space).__name__})"
+            )
+        if not is_canonical(space):
+            raise ConfigError(
+                "env: observations are not a Dict with a Dict-of-Boxes 'observation' and 'desired_goal'; wrap the env "
+                "with graph_rl.spaces.adapt_goal_env(env, observation_slices) first (training runs do)"
+            )
         length = getattr(env.unwrapped, "max_episode_length", None)
         if length is None and env.spec is not None:
             length = env.spec.max_episode_steps
@@ -80,6 +89,29 @@ class EnvSpec:
             max_episode_length=int(length),
             compute_reward=env.get_wrapper_attr("compute_reward"),
         )
+
+    def reward_at(self, far: bool) -> float:
+        """``compute_reward`` for a goal reached (achieved == desired) or far away (every dimension off by 10 times
+        the goal's scale): how this env scores success and failure, whatever its reward convention."""
+        low, high = self.goal_bounds
+        finite = np.isfinite(low) & np.isfinite(high)
+        goal = np.where(finite, (np.where(finite, low, 0.0) + np.where(finite, high, 0.0)) / 2, 0.0).astype(np.float32)
+        scale = np.where(finite, np.where(finite, high - low, 0.0), 1.0) + np.abs(goal) + 1.0
+        desired = goal + 10.0 * scale if far else goal
+        return float(np.asarray(self.compute_reward(goal[None], desired[None].astype(np.float32), {})).ravel()[0])
+
+    def success_threshold(self, success_reward: float | None) -> float:
+        """The reward at and above which ``compute_reward`` means "goal reached": ``success_reward``, checked against
+        the env (a goal far away must score below it, a reached one at or above), or the reached goal's reward."""
+        reached, missed = self.reward_at(far=False), self.reward_at(far=True)
+        if success_reward is None:
+            success_reward = reached
+        if not reached >= success_reward > missed:
+            raise ConfigError(
+                f"run_params.success_reward: {success_reward!r} does not separate this env's rewards (goal reached: "
+                f"{reached!r}, goal far away: {missed!r}); set it to the reward of a reached goal"
+            )
+        return success_reward
 
 
 def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: RngRegistry, device: str) -> Learner:
@@ -95,12 +127,22 @@ def _learner(name: str, obs_dim: int, act_dim: int, level: LevelParams, rng: Rng
 
 
 def build_graph(
-    algo: str, env: gym.Env, params: GraphParams, rng: RngRegistry, *, device: str = "cpu", n_steps: int | None = None
+    algo: str,
+    env: gym.Env,
+    params: GraphParams,
+    rng: RngRegistry,
+    *,
+    device: str = "cpu",
+    n_steps: int | None = None,
+    success_reward: float | None = None,
 ) -> Graph:
     """Build the agent ``algo`` ("SAC", "HAC", "HiTS" or "EAT") for ``env`` from ``params``.
 
     Args:
         n_steps: planned env steps of the run (default replay capacities scale with it).
+        success_reward: the top level reaches the env goal when ``compute_reward >= success_reward``; None: the
+            reward ``compute_reward`` gives a reached goal. Checked against the env either way, so a value every
+            step reaches (0 for a 0/1 reward) is an error, not an agent that "succeeds" after one step.
 
     Raises:
         ConfigError: naming the dotted parameter path of any inconsistency.
@@ -109,14 +151,23 @@ def build_graph(
         raise ConfigError(f"algorithm: unknown {algo!r} (choose SAC, HAC, HiTS or EAT)")
     if params.algorithm != algo:
         raise ConfigError(f"algorithm: parameters are for {params.algorithm!r}, asked to build {algo!r}")
-    return _Builder(algo, EnvSpec.from_env(env), params, rng, device, n_steps).build()
+    spec = EnvSpec.from_env(env)
+    return _Builder(algo, spec, params, rng, device, n_steps, spec.success_threshold(success_reward)).build()
 
 
 class _Builder:
     def __init__(
-        self, algo: str, env: EnvSpec, params: GraphParams, rng: RngRegistry, device: str, n_steps: int | None
+        self,
+        algo: str,
+        env: EnvSpec,
+        params: GraphParams,
+        rng: RngRegistry,
+        device: str,
+        n_steps: int | None,
+        success_reward: float,
     ) -> None:
         self.algo, self.env, self.params, self.rng, self.device = algo, env, params, rng, device
+        self.success_reward = success_reward
         self.timed = algo in TIMED_ALGORITHMS
         self.n_steps = _DEFAULT_N_STEPS if n_steps is None else int(n_steps)
         self.levels = params.level_params_list
@@ -150,9 +201,20 @@ class _Builder:
         return out
 
     def partial(self, i: int) -> PartialObs:
-        keys = self.levels[i].subtask_spec_params.partial_obs_keys
+        spec = self.levels[i].subtask_spec_params
+        layout = self.env.obs_layout
+        if spec.subgoal_bounds:
+            bounds = {k: (layout.low[sl], layout.high[sl]) for k, sl in layout.slices.items()}
+            for key, (low, high) in spec.subgoal_bounds.items():
+                where = self.path(i, "subtask_spec_params", f"subgoal_bounds.{key}")
+                if key not in bounds:
+                    raise ConfigError(f"{where}: {key!r} is not an observation key {list(layout.keys)}")
+                if len(low) != len(bounds[key][0]):
+                    raise ConfigError(f"{where}: {key!r} has {len(bounds[key][0])} dims, the bounds {len(low)}")
+                bounds[key] = (np.asarray(low, np.float32), np.asarray(high, np.float32))
+            layout = DictLayout(bounds)
         try:
-            return PartialObs(self.env.obs_layout, keys)
+            return PartialObs(layout, spec.partial_obs_keys)
         except KeyError as err:
             raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'partial_obs_keys')}: {err.args[0]}") from None
 
@@ -180,7 +242,15 @@ class _Builder:
                 self.budgets[i],
                 aux,
                 spec.constant_failure_return,
+                self.success_reward,
             )
+            env_rewards = spec.env_reward_weight != 0 or (eat is not None and eat.time_discounted)
+            best = self.env.reward_at(far=False)
+            if env_rewards and self.levels[i].model_kwargs.force_negative and best > 0:
+                raise ConfigError(
+                    f"{self.path(i, 'model_kwargs', 'force_negative')}: this level learns from env rewards, which "
+                    f"reach {best!r} > 0 here; a critic bounded by 0 cannot value them"
+                )
             if eat is not None and eat.time_discounted:
                 if spec.observe_budget:
                     raise ConfigError(
@@ -241,6 +311,22 @@ class _Builder:
             )
         if spec.observe_budget and self.budgets[i] is None:
             raise ConfigError(f"{self.path(i, 'subtask_spec_params', 'observe_budget')}: needs a budget")
+
+    def check_finite_goals(self, i: int, child: Subtask) -> None:
+        """Level ``i + 1`` emits level ``i``'s goals as actions, which need finite bounds."""
+        goals = getattr(child, "goal_layout", None)
+        if goals is None:
+            return
+        unbounded = [
+            k
+            for k, sl in goals.slices.items()
+            if not np.isfinite(goals.low[sl]).all() or not np.isfinite(goals.high[sl]).all()
+        ]
+        if unbounded:
+            raise ConfigError(
+                f"{self.path(i, 'subtask_spec_params', 'subgoal_bounds')}: goal keys {unbounded} are unbounded in the "
+                "observation space; set their [low, high] so the level above can emit them"
+            )
 
     @staticmethod
     def budget_kwargs(spec: SubtaskSpecParams) -> dict[str, Any]:
@@ -335,6 +421,7 @@ class _Builder:
                 layout = child.parent_action_layout
                 assert layout is not None, "a child subtask takes its goal from its parent"
                 bounds = (layout.low, layout.high)
+                self.check_finite_goals(i - 1, child)
             node = Node(self.name(i), subtask, self.algorithm(i, subtask, bounds, child))
             if child_node is not None:
                 node.add_child(child_node)

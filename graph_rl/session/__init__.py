@@ -1,6 +1,6 @@
 """Training sessions: the train/test loop, run directories, logs, checkpoints and resume."""
 
-from graph_rl.session.run import PreparedRun, make_env, prepare_run, train
+from graph_rl.session.run import PreparedRun, make_env, make_goal_env, prepare_run, train
 from graph_rl.session.session import EpisodeStats, Session, SessionCounters, SessionResult
 from graph_rl.session.setup import ALGOS, RunConfig, RunRequest
 
@@ -14,6 +14,7 @@ __all__ = [
     "SessionCounters",
     "SessionResult",
     "make_env",
+    "make_goal_env",
     "prepare_run",
     "train",
 ]

@@ -18,8 +18,8 @@ import torch
 
 from graph_rl.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from graph_rl.rng import RngRegistry, seed_everything
-from graph_rl.session.run import GraphFactory, default_graph_factory, make_env
-from graph_rl.session.session import GraphLike
+from graph_rl.session.run import GraphFactory, default_graph_factory, make_goal_env
+from graph_rl.session.session import GraphLike, step_success
 from graph_rl.session.setup import RunConfig
 from graph_rl.session.video import FrameRecorder
 
@@ -73,7 +73,7 @@ def load_agent(
     config.device = device
     seed_everything(config.seed)
     torch.set_num_threads(config.run.torch_num_threads)
-    env = make_env(config.run, render_mode=render_mode) if render_mode else make_env(config.run)
+    env = make_goal_env(config, render_mode=render_mode) if render_mode else make_goal_env(config)
     rng = RngRegistry(config.seed)
     graph = graph_factory(config, env, rng)
     try:
@@ -109,7 +109,7 @@ def evaluate(
             obs, reward, terminated, truncated, info = env.step(action)
             ep_step += 1
             ep_return += float(reward)
-            success = success or float(reward) == params.success_reward
+            success = success or step_success(float(reward), info, params.success_reward)
             graph_done = graph.observe(
                 obs, float(reward), terminated, truncated, info, ep_step=ep_step, total_step=total_step, testing=True
             )

@@ -43,8 +43,9 @@ from graph_rl.rng import RngRegistry, seed_everything
 from graph_rl.session.session import Callback, GraphLike, Session, SessionResult
 from graph_rl.session.setup import RunConfig, RunRequest, load_params, resume_config
 from graph_rl.session.video import write_gif
+from graph_rl.spaces.goal_env import GoalEnvShapeError, adapt_goal_env
 
-__all__ = ["PreparedRun", "prepare_run", "train", "make_env", "GraphFactory", "LOG_FILES"]
+__all__ = ["PreparedRun", "prepare_run", "train", "make_env", "make_goal_env", "GraphFactory", "LOG_FILES"]
 
 GraphFactory = Callable[[RunConfig, gym.Env, RngRegistry], GraphLike]
 LOG_FILES = ("metrics.jsonl", "session_train.csv", "session_test.csv")
@@ -56,7 +57,15 @@ TEST_COLUMNS = ("episodes", "return", "length", "success", "return_success")
 def default_graph_factory(config: RunConfig, env: gym.Env, rng: RngRegistry) -> GraphLike:
     from graph_rl.graph import build_graph
 
-    return build_graph(config.algo, env, config.graph, rng, device=config.device, n_steps=config.graph_n_steps)
+    return build_graph(
+        config.algo,
+        env,
+        config.graph,
+        rng,
+        device=config.device,
+        n_steps=config.graph_n_steps,
+        success_reward=config.run.success_reward,
+    )
 
 
 def make_env(run: RunParams, **kwargs: Any) -> gym.Env:
@@ -65,6 +74,19 @@ def make_env(run: RunParams, **kwargs: Any) -> gym.Env:
         return gym.make(run.env, **{**run.env_kwargs, **kwargs})
     except TypeError as err:
         raise ConfigError(f"run_params.env_kwargs: {err}") from None
+
+
+def make_goal_env(config: RunConfig, **kwargs: Any) -> gym.Env:
+    """The run's env in the graph's observation shape (:func:`graph_rl.spaces.goal_env.adapt_goal_env`); an env
+    without ``desired_goal`` is left as it is, for a graph of one's own (the builders refuse it with one line)."""
+    env = make_env(config.run, **kwargs)
+    space = env.observation_space
+    if not isinstance(space, gym.spaces.Dict) or "desired_goal" not in space.spaces:
+        return env
+    try:
+        return adapt_goal_env(env, config.graph.observation_slices)
+    except GoalEnvShapeError as err:
+        raise ConfigError(str(err)) from None
 
 
 @dataclass
@@ -239,7 +261,8 @@ def _run_dir(request: RunRequest, config: RunConfig, checkpoint: Checkpoint | No
             raise ConfigError(f"--logdir {target}: --fork starts a new run; choose another directory")
         return own, True
     if target is None:
-        target = Path("runs") / f"{config.env}-{config.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
+        name = config.env.replace(":", "_").replace("/", "_")
+        target = Path("runs") / f"{name}-{config.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
     elif target.exists() and (not target.is_dir() or any(target.iterdir())):
         hint = "use --resume on it to continue that run" if (target / "checkpoints").is_dir() else "choose another"
         raise ConfigError(f"--logdir {target}: exists and is not empty ({hint})")
@@ -296,7 +319,7 @@ def _build(
     rng = RngRegistry(config.seed)
     # Rendering reads env state only, so the test env with a render mode runs the same episodes.
     videos = {"render_mode": "rgb_array"} if config.run.video_frequency is not None else {}
-    train_env, test_env = make_env(config.run), make_env(config.run, **videos)
+    train_env, test_env = make_goal_env(config), make_goal_env(config, **videos)
     graph = graph_factory(config, train_env, rng)
     progress = sys.stderr.isatty() if request.progress is None else request.progress
     session = Session(

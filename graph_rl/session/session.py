@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -27,7 +27,7 @@ from graph_rl.logging import Logger
 from graph_rl.rng import RngRegistry
 from graph_rl.session.video import FrameRecorder
 
-__all__ = ["Session", "SessionCounters", "EpisodeStats", "SessionResult", "Callback", "GraphLike"]
+__all__ = ["Session", "SessionCounters", "EpisodeStats", "SessionResult", "Callback", "GraphLike", "step_success"]
 
 
 class GraphLike(Protocol):
@@ -94,6 +94,17 @@ class SessionResult:
 
 
 Callback = Callable[["Session", EpisodeStats], None]
+
+
+def step_success(reward: float, info: Mapping[str, Any], success_reward: float | None) -> bool:
+    """Did this step reach the env goal? The env says so when it can (``info["is_success"]``, gymnasium-robotics'
+    ``info["success"]``); otherwise ``reward >= success_reward``. Never guessed from a reward of 0."""
+    flag = info.get("is_success", info.get("success"))
+    if flag is not None:
+        return bool(flag)
+    return success_reward is not None and reward >= success_reward
+
+
 CheckpointFn = Callable[[int, dict[str, Any]], Any]
 VideoFn = Callable[[int, list[np.ndarray]], None]
 
@@ -262,7 +273,7 @@ class Session:
             total_step += step_inc
             reward = float(reward)
             ep_return += reward
-            success = success or reward == success_reward
+            success = success or step_success(reward, info, success_reward)
             graph_done = graph.observe(
                 obs, reward, terminated, truncated, info, ep_step=ep_step, total_step=total_step, testing=testing
             )

@@ -6,6 +6,7 @@ fails here, with a one-line :class:`ConfigError` or :class:`CheckpointError`, be
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import platform
@@ -133,20 +134,27 @@ def versions() -> dict[str, str | None]:
     }
 
 
-def resolve_names(env: str | None, algo: str | None, data_root: Path) -> tuple[str, str, Path]:
+def resolve_names(env: str | None, algo: str | None, data_root: Path) -> tuple[str, str, Path | None]:
     """Check ``--env``/``--algo`` (case-insensitive) against ``data_root/<Env>/<Algo>/``; returns the
-    canonical (env, algo, params dir)."""
+    canonical (env, algo, params dir). An ``--env`` that names no folder but a gymnasium id (``module:Id`` imports
+    the module first) gets params dir None: generic defaults."""
     if env is None or algo is None:
         raise ConfigError(f"--{'env' if env is None else 'algo'}: required unless resuming")
     envs = sorted(p.name for p in data_root.iterdir() if p.is_dir()) if data_root.is_dir() else []
-    env = {e.lower(): e for e in envs}.get(env.lower(), env)
-    if env not in envs:
-        available = ", ".join(envs) or "none"
-        raise ConfigError(f"--env {env}: unknown environment{suggest(env, envs)} (available: {available})")
     by_lower = {a.lower(): a for a in ALGOS}
     if algo.lower() not in by_lower:
         raise ConfigError(f"--algo {algo}: unknown algorithm{suggest(algo, ALGOS)} (available: {', '.join(ALGOS)})")
     algo = by_lower[algo.lower()]
+    env = {e.lower(): e for e in envs}.get(env.lower(), env)
+    if env not in envs:
+        import_env_module(env, f"--env {env}")
+        if (env.partition(":")[2] if ":" in env else env) in gym.registry:
+            return env, algo, None
+        available = ", ".join(envs) or "none"
+        raise ConfigError(
+            f"--env {env}: unknown environment{suggest(env, envs)} (a params folder: {available}; or a gymnasium id, "
+            "module:Id to import its module)"
+        )
     params_dir = data_root / env / algo
     if not params_dir.is_dir():
         shipped = sorted(p.name for p in (data_root / env).iterdir() if p.is_dir())
@@ -169,15 +177,22 @@ def _read_json(path: Path) -> dict[str, Any]:
 def load_params(request: RunRequest, data_root: Path) -> RunConfig:
     """Load a fresh run's parameter files and apply the request's overrides, seed and thread count."""
     env, algo, params_dir = resolve_names(request.env, request.algo, data_root)
-    run_data = _read_json(params_dir / "run_params.json")
-    graph_data = _read_json(params_dir / "graph_params.json")
-    wandb_path = params_dir / "wandb_params.json"
-    wandb_data = _read_json(wandb_path) if wandb_path.is_file() else {}
-    run = resolve(RunParams, run_data, _cli_overrides(request), "run_params")
+    if params_dir is None:  # a gymnasium id without a params folder: generic defaults derived from the env
+        from graph_rl.session.defaults import generic_graph_params, generic_run_params
+
+        run = resolve(RunParams, generic_run_params(env), _cli_overrides(request), "run_params")
+        graph_data = generic_graph_params(run.env, algo, run.n_steps, run.success_reward)
+        wandb_data: dict[str, Any] = {}
+    else:
+        run = resolve(RunParams, _read_json(params_dir / "run_params.json"), _cli_overrides(request), "run_params")
+        graph_data = _read_json(params_dir / "graph_params.json")
+        wandb_path = params_dir / "wandb_params.json"
+        wandb_data = _read_json(wandb_path) if wandb_path.is_file() else {}
     graph = resolve(GraphParams, graph_data, request.graph_overrides, "graph_params")
     wandb = resolve(WandbParams, wandb_data, request.wandb_overrides, "wandb_params")
     if graph.algorithm != algo:
-        raise ConfigError(f"{params_dir / 'graph_params.json'}: algorithm is {graph.algorithm!r}, expected {algo!r}")
+        where = params_dir / "graph_params.json" if params_dir is not None else "graph_params"
+        raise ConfigError(f"{where}: algorithm is {graph.algorithm!r}, expected {algo!r}")
     check_env_id(run)
     device, note = choose_device(request.device, graph)
     return RunConfig(
@@ -225,12 +240,26 @@ def resume_config(request: RunRequest, saved: dict[str, Any], where: str) -> Run
 
 
 def check_env_id(run: RunParams) -> None:
-    """The env id must be registered (``import envs`` registers the Platforms family)."""
+    """The env id must be registered (``import envs`` registers the Platforms family). Gymnasium's ``module:Id``
+    form imports ``module`` first, as ``gymnasium.make`` does (e.g. ``gymnasium_robotics:PointMaze_UMaze-v3``)."""
+    import_env_module(run.env, "run_params.env")
+    env_id = run.env.partition(":")[2] if ":" in run.env else run.env
     try:
-        gym.spec(run.env)
+        gym.spec(env_id)
     except gym.error.Error:
-        known = [env_id for env_id in gym.registry if "/" not in env_id]
-        raise ConfigError(f"run_params.env: unknown gymnasium id {run.env!r}{suggest(run.env, known)}") from None
+        known = [e for e in gym.registry if "/" not in e]
+        raise ConfigError(f"run_params.env: unknown gymnasium id {env_id!r}{suggest(env_id, known)}") from None
+
+
+def import_env_module(env: str, where: str) -> None:
+    """Import the ``module`` of a ``module:Id`` env name (its import registers its envs)."""
+    if ":" not in env:
+        return
+    module = env.partition(":")[0]
+    try:
+        importlib.import_module(module)
+    except ImportError as err:
+        raise ConfigError(f"{where}: cannot import {module!r} for {env!r} ({err}; is it installed?)") from None
 
 
 def hidden_widths(graph: GraphParams) -> list[int]:

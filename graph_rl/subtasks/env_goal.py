@@ -2,7 +2,8 @@
 
 A shortest-path subtask whose goal is the env observation's ``desired_goal`` and whose achieved goal
 is the ``env_goal_key`` entry of the partial observation (reference 3.2, ``EnvSPSubtaskSpec``);
-achievement = ``compute_reward(achieved, desired) == achievement_reward``. Its budget is the top
+achievement = ``compute_reward(achieved, desired) >= achievement_reward`` (the builder checks that threshold against
+the env, so 0/1, -1/0 and dense rewards are all read right). Its budget is the top
 level's ``max_n_actions``: when spent, the root returns control and the episode ends for the agent.
 
 Deviation: ``done`` is also true when the env *terminates* (a real terminal state). On goal envs that
@@ -35,7 +36,7 @@ class EnvGoalSubtask(ShortestPathSubtask):
         goal_bounds: (low, high) of the env's ``desired_goal``.
         compute_reward: the env's vectorised ``compute_reward(achieved, desired, info)``.
         max_n_actions: budget per episode (None = unlimited).
-        achievement_reward: env reward that means "goal reached".
+        achievement_reward: env reward at and above which the goal counts as reached.
     """
 
     def __init__(
@@ -80,7 +81,7 @@ class EnvGoalSubtask(ShortestPathSubtask):
         return bool(self.is_achieved(achieved, goal.desired))
 
     def is_achieved(self, achieved: np.ndarray, desired: np.ndarray) -> np.ndarray:
-        return np.asarray(self.compute_reward(achieved, desired, {})) == self.achievement_reward
+        return np.asarray(self.compute_reward(achieved, desired, {})) >= self.achievement_reward
 
     def _done(self, achieved: bool, terminated: bool) -> bool:
         return achieved or terminated

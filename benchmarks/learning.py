@@ -5,6 +5,7 @@
     python benchmarks/learning.py --seed-list 2 5 --jobs 2
     python benchmarks/learning.py --env NoisyPlatforms --algo EAT --steps 1000000 --jobs 3   # compare with --algo HiTS
     python benchmarks/learning.py --env NoisyPlatforms --algo HiTS --steps 1000000 --max-runtime 3600
+    python benchmarks/learning.py --env gymnasium_robotics:PointMaze_MazeMedium-v3 --algo SAC --steps 300000
 
 ``--checkpoint-dir DIR`` keeps each seed's run in ``DIR/seed-N``: a run directory like ``train.py``'s (config.json,
 metrics.jsonl, timing.jsonl, CSVs, ``checkpoints/`` with the newest checkpoint), loadable by
@@ -212,18 +213,18 @@ def _check_checkpoint_dirs(parser: argparse.ArgumentParser, args: argparse.Names
 
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Bad input ends here with one line and exit 2, before any seed starts."""
-    from graph_rl.config import ConfigError, resolve
-    from graph_rl.config.graph_params import GraphParams
+    import envs  # noqa: F401
+    from graph_rl.config import ConfigError
+    from graph_rl.session.setup import load_params
 
-    path = ROOT / "data" / args.env / args.algo / "graph_params.json"
-    if not path.is_file():
-        parser.error(f"--env {args.env} --algo {args.algo}: no parameters at {path.relative_to(ROOT)}")
     if args.max_runtime is not None and args.max_runtime <= 0:
         parser.error(f"--max-runtime {args.max_runtime}: must be > 0")
-    try:
-        resolve(GraphParams, json.loads(path.read_text()), args.override)
-    except (ConfigError, ValueError) as err:
-        parser.error(f"--override: {err}")
+    request = seed_request(args.env, args.algo, 1, args.steps, args.test_frequency, args.test_episodes, args.override,
+                           args.max_runtime, Path("unused"), resume=False)
+    try:  # a params folder of data/, or a gymnasium id (module:Id) with generic defaults, as train.py takes
+        load_params(request, ROOT / "data")
+    except ConfigError as err:
+        parser.error(str(err))
     if args.resume and args.checkpoint_dir is None:
         parser.error("--resume: needs --checkpoint-dir (where each seed's checkpoint is)")
 

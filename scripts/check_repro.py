@@ -41,8 +41,15 @@ def first_difference(a: Path, b: Path) -> dict[str, object] | None:
 
 
 def _levels(args: argparse.Namespace) -> int:
-    params = json.loads((ROOT / "data" / args.env / args.algo / "graph_params.json").read_text())
-    return int(params["n_layers"])
+    """Levels of the agent: a params folder of data/ or a gymnasium id (``module:Id``) with generic defaults."""
+    sys.path.insert(0, str(ROOT))
+    import envs  # noqa: F401
+    from graph_rl.session import RunRequest
+    from graph_rl.session.setup import load_params
+
+    request = RunRequest(env=args.env, algo=args.algo, run_overrides=list(args.run_params),
+                         graph_overrides=list(args.graph_params))
+    return load_params(request, ROOT / "data").graph.n_layers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         levels = _levels(args)
-    except (OSError, ValueError, KeyError) as err:
-        print(f"check_repro.py: error: no parameters for {args.algo} on {args.env} ({err})", file=sys.stderr)
+    except (OSError, ValueError, KeyError) as err:  # ConfigError is a ValueError: one line naming the culprit
+        print(f"check_repro.py: error: {err}", file=sys.stderr)
         return 2
     steps = args.steps
     run_params = [

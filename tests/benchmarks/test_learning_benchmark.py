@@ -143,7 +143,7 @@ def test_checkpoint_dir_of_another_run_is_refused(tmp_path: Path) -> None:
 
 def test_bad_input_is_one_line_and_exit_2() -> None:
     for args, culprit in ((["--override", "foo=1"], "foo: unknown parameter"), (["--max-runtime", "0"], "--max-runtime"),
-                          (["--env", "Nope"], "data/Nope/HiTS"), (["--jobs", "0"], "--jobs: must be >= 1, got 0"),
+                          (["--env", "Nope"], "--env Nope: unknown environment"), (["--jobs", "0"], "--jobs: must be >= 1, got 0"),
                           (["--out", "/nonexistent-dir/x.json"], "--out /nonexistent-dir/x.json: no directory")):
         proc = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2 and proc.stdout == ""

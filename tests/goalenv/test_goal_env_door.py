@@ -116,3 +116,12 @@ def test_train_py_takes_a_module_id_and_writes_the_derived_config(tmp_path: Path
         proc = run_script(TRAIN, *args, "--algo", "SAC", "--logdir", tmp_path / "x", env=env)
         assert proc.returncode == 2 and culprit in proc.stderr.strip().splitlines()[-1], proc.stderr
         assert not (tmp_path / "x").exists()
+
+
+def test_an_env_without_a_subgoal_hook_still_records_videos(tmp_path: Path) -> None:
+    config = api.load_config(ENV, "SAC", seed=2, data_dir=ROOT / "data", run={"n_steps": 200, "n_test_episodes": 0})
+    run = api.train(config, logdir=tmp_path / "r")
+    agent = api.load_agent(run.run_dir, render_mode="rgb_array")
+    assert not hasattr(agent.env.unwrapped, "set_subgoals")
+    gif, result, _ = api.record_episode(agent, tmp_path / "ep.gif", every=5)
+    assert gif.stat().st_size > 0 and result.episodes == 1

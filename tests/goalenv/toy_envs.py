@@ -16,7 +16,7 @@ RADIUS = 0.1
 
 
 class BoxPoint(gym.Env):
-    metadata = {"render_modes": ["rgb_array"]}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
 
     def __init__(self, unbounded: bool = False, reward: str = "0/1", info_flag: bool = True,
                  render_mode: str | None = None) -> None:

@@ -109,14 +109,18 @@ class _LabelledLines:
 def seed_request(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: int, test_episodes: int,
                  overrides: list[str], max_runtime: float | None, run_dir: Path, resume: bool) -> Any:
     """The ``train.py`` request of one seed: shipped files, the benchmark's budget and test settings, one thread,
-    CPU, only the newest checkpoint kept."""
+    CPU, only the newest checkpoint kept. Overrides prefixed ``run_params.`` (e.g. ``run_params.env_kwargs.
+    legacy_quirks=true``) go to the run parameters, the rest to the graph parameters."""
     from graph_rl.session import RunRequest
+
+    run_extra = [o.removeprefix("run_params.") for o in overrides if o.startswith("run_params.")]
+    graph_overrides = [o for o in overrides if not o.startswith("run_params.")]
 
     run_overrides = [f"n_steps={n_steps}", f"test_frequency={test_frequency}", f"n_test_episodes={test_episodes}",
                      "keep_checkpoints=1", "tensorboard_log=false",
-                     f"max_runtime={'null' if max_runtime is None else max_runtime}"]
+                     f"max_runtime={'null' if max_runtime is None else max_runtime}", *run_extra]
     return RunRequest(env=env_name, algo=algo, seed=seed, logdir=run_dir, device="cpu", threads=1,
-                      run_overrides=run_overrides, graph_overrides=list(overrides),
+                      run_overrides=run_overrides, graph_overrides=graph_overrides,
                       resume=str(run_dir) if resume else None, progress=False)
 
 
@@ -265,7 +269,7 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=TARGET_SUCCESS)
     parser.add_argument("--jobs", type=bench_cli.at_least(1), default=1,
                         help="seeds trained in parallel (one process each)")
-    parser.add_argument("--override", nargs="*", default=[], help="graph_params overrides, KEY=VALUE")
+    parser.add_argument("--override", nargs="*", default=[], help="graph_params overrides, KEY=VALUE; run_params.KEY=VALUE for a run parameter")
     parser.add_argument("--max-runtime", type=float, default=None, help="wall seconds per seed, then report what it has")
     parser.add_argument("--out", default=None, help="also write the JSON here")
     parser.add_argument("--checkpoint-dir", default=None, help="save each seed's final state in DIR/seed-N")

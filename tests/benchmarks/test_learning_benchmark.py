@@ -142,9 +142,23 @@ def test_checkpoint_dir_of_another_run_is_refused(tmp_path: Path) -> None:
 
 
 def test_bad_input_is_one_line_and_exit_2() -> None:
-    for args, culprit in ((["--override", "foo=1"], "foo: unknown parameter"), (["--max-runtime", "0"], "--max-runtime"),
+    for args, culprit in ((["--override", "foo=1"], "foo: unknown parameter"),
+                          (["--override", "run_params.nope=1"], "run_params.nope: unknown parameter"), (["--max-runtime", "0"], "--max-runtime"),
                           (["--env", "Nope"], "--env Nope: unknown environment"), (["--jobs", "0"], "--jobs: must be >= 1, got 0"),
                           (["--out", "/nonexistent-dir/x.json"], "--out /nonexistent-dir/x.json: no directory")):
         proc = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2 and proc.stdout == ""
         assert culprit in proc.stderr.strip().splitlines()[-1] and "Traceback" not in proc.stderr
+
+
+def test_run_params_overrides_go_to_the_run_and_the_rest_to_the_graph(tmp_path: Path) -> None:
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import learning
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    request = learning.seed_request("NoisyPlatforms", "HiTS", 1, 1000, 1, 1,
+                                    ["run_params.+env_kwargs.legacy_quirks=true", "level_params_list[0].algo_kwargs.batch_size=64"],
+                                    None, tmp_path, resume=False)
+    assert "+env_kwargs.legacy_quirks=true" in request.run_overrides
+    assert request.graph_overrides == ["level_params_list[0].algo_kwargs.batch_size=64"]

@@ -109,8 +109,8 @@ class _LabelledLines:
 def seed_request(env_name: str, algo: str, seed: int, n_steps: int, test_frequency: int, test_episodes: int,
                  overrides: list[str], max_runtime: float | None, run_dir: Path, resume: bool) -> Any:
     """The ``train.py`` request of one seed: shipped files, the benchmark's budget and test settings, one thread,
-    CPU, only the newest checkpoint kept. Overrides prefixed ``run_params.`` (e.g. ``run_params.env_kwargs.
-    legacy_quirks=true``) go to the run parameters, the rest to the graph parameters."""
+    CPU, only the newest checkpoint kept. Overrides prefixed ``run_params.`` (e.g. ``run_params.+env_kwargs.
+    legacy_quirks=true``, ``+`` for a key the file lacks) go to the run parameters, the rest to the graph parameters."""
     from graph_rl.session import RunRequest
 
     run_extra = [o.removeprefix("run_params.") for o in overrides if o.startswith("run_params.")]

@@ -487,13 +487,10 @@ def _install_her(levels: dict[int, Node], draws: dict[tuple[str, str], list]) ->
             tests_before = _algo.n_test_penalties
             batch = _orig(_algo, episode)
             n_test = _algo.n_test_penalties - tests_before
-            failed = sum(not tr.child_achieved for tr in episode) if episode[0].child_hindsight is not None else 0
-            kinds = ["real"] * (n - failed) + ["hindsight_action"] * failed
-            order = [i for i, tr in enumerate(episode) if tr.child_hindsight is None or tr.child_achieved]
-            order += [i for i, tr in enumerate(episode) if tr.child_hindsight is not None and not tr.child_achieved]
-            real_kinds = [""] * n
-            for i, kind in zip(order, kinds):
-                real_kinds[i] = kind
+            real_kinds = [
+                "hindsight_action" if tr.child_hindsight is not None and not tr.child_achieved else "real"
+                for tr in episode
+            ]
             _algo.kinds = real_kinds + ["testing"] * n_test + ["hindsight_goal"] * (len(batch) - n - n_test)
             return batch
 

@@ -244,13 +244,6 @@ class _Builder:
                 spec.constant_failure_return,
                 self.success_reward,
             )
-            env_rewards = spec.env_reward_weight != 0 or (eat is not None and eat.time_discounted)
-            best = self.env.reward_at(far=False)
-            if env_rewards and self.levels[i].model_kwargs.force_negative and best > 0:
-                raise ConfigError(
-                    f"{self.path(i, 'model_kwargs', 'force_negative')}: this level learns from env rewards, which "
-                    f"reach {best!r} > 0 here; a critic bounded by 0 cannot value them"
-                )
             if eat is not None and eat.time_discounted:
                 if spec.observe_budget:
                     raise ConfigError(
@@ -293,6 +286,31 @@ class _Builder:
             aux,
             learnt,
         )
+
+    def check_critic_sign(self, i: int, subtask: Subtask) -> None:
+        """A critic bounded by 0 (``force_negative``) cannot value rewards above 0: refuse it on a level whose
+        rewards reach above 0 (a timed goal's 1 for an achieved subgoal, or the env's rewards where the level
+        learns from them), instead of training a critic that silently cannot represent success."""
+        if not self.levels[i].model_kwargs.force_negative:
+            return
+        where = self.path(i, "model_kwargs", "force_negative")
+        if subtask.achieved_reward > 0:
+            raise ConfigError(
+                f"{where}: this level's {type(subtask).__name__} rewards an achieved goal with "
+                f"{subtask.achieved_reward!r} > 0; a critic bounded by 0 cannot value it (set it to false)"
+            )
+        weight = self.levels[i].subtask_spec_params.env_reward_weight
+        eat = self.params.eat
+        if i == self.top and eat is not None and eat.time_discounted:
+            weight = 1.0  # EAT's time-discounted top level is rewarded with the (normalised) env rewards
+        if not weight:
+            return
+        best = max(weight * self.env.reward_at(far=False), weight * self.env.reward_at(far=True))
+        if best > 0:
+            raise ConfigError(
+                f"{where}: this level learns from env rewards, which reach {best!r} > 0 here; a critic bounded by 0 "
+                "cannot value them"
+            )
 
     def check_env_goal(self, i: int, partial: PartialObs) -> None:
         """The top level's env goal key must be visible and as wide as the env goal; an observed budget needs one."""
@@ -415,6 +433,7 @@ class _Builder:
         for i in range(len(self.levels)):
             child = child_node.subtask if child_node is not None else None
             subtask = self.subtask(i, child)
+            self.check_critic_sign(i, subtask)
             if child is None:
                 bounds = self.env.action_bounds
             else:

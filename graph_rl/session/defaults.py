@@ -12,7 +12,9 @@ Every value is derived from the env or the run, and lands in ``config.json`` lik
 * hierarchy: top-level budget ``H = round(sqrt(L))`` actions; HAC's lower budget ``L / H``; HiTS subgoals last at
   most ``2 L / H`` steps (the shipped EasyPlatforms file's ratio);
 * learner: SAC with automatic entropy, [64, 64] networks, gamma 0.98, 4 hindsight goals ("future"), batch 256, one
-  gradient step per env step, ``learning_starts = clip(n_steps / 50, 1000, 10000)``.
+  gradient step per env step, ``learning_starts = clip(n_steps / 50, 1000, 10000)``; ``force_negative`` (a critic
+  bounded by 0) where the level's rewards are at most 0 (shortest-path levels: -1 per action, 0 on success), not on
+  HiTS's timed lower level, which earns 1 for an achieved subgoal.
 
 Subgoal bounds are not guessed: a goal space with infinite bounds (gymnasium-robotics' mazes) needs
 ``subgoal_bounds`` for HAC and HiTS, and the builder says so.
@@ -127,12 +129,14 @@ def generic_graph_params(env_name: str, algo: str, n_steps: int, success_reward:
         return {"algorithm": "SAC", "n_layers": 1, "level_params_list": [level({**top, "max_n_actions": -1})]}
     reached = spec.reward_at(far=False) if success_reward is None else success_reward
     lower: dict[str, Any] = {"goal_keys": [key], "goal_thresholds": {key: _threshold(spec, reached)}}
+    bottom = level(lower)
     if algo == "HiTS":
         lower["delta_t_max"] = round(2 * length / budget, 3)
+        bottom["model_kwargs"]["force_negative"] = False
     else:
         lower["max_n_actions"] = -1
     return {
         "algorithm": algo,
         "n_layers": 2,
-        "level_params_list": [level(lower), level({**top, "max_n_actions": budget, "observe_budget": True})],
+        "level_params_list": [bottom, level({**top, "max_n_actions": budget, "observe_budget": True})],
     }

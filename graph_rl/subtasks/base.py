@@ -116,8 +116,12 @@ class Subtask(ABC):
         parent_action_layout: what a parent must emit for this subtask (None for the root's env subtask).
         max_n_actions: action budget per activation (None = unlimited).
         aux_rewards: auxiliary reward terms added to every reward of this node.
+        achieved_reward: the reward of an action that achieves the goal, before aux terms (the largest this
+            subtask pays): 0 for shortest paths (-1 otherwise), 1 for timed goals. The builder reads it to refuse a
+            critic bounded by 0 (``force_negative``) where rewards reach above 0.
     """
 
+    achieved_reward: float = 0.0
     obs_dim: int
     goal_slice: slice
     goal_layout: DictLayout

@@ -110,7 +110,7 @@ class ShortestPathSubtask(Subtask):
         partial = self.partial(env_obs)
         achieved_goal = self.achieved_goal(partial)
         achieved = bool(self.is_achieved(achieved_goal, goal.desired))
-        reward = 0.0 if achieved else -1.0
+        reward = self.achieved_reward if achieved else -1.0
         if self.aux_rewards:
             reward += float(self.aux(action[None], np.array([env_return], dtype=np.float32))[0])
         if self.constant_failure_return and env_done and not achieved and self.max_n_actions is not None:
@@ -148,7 +148,7 @@ class ShortestPathSubtask(Subtask):
         time_up: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         achieved = np.asarray(self.is_achieved(achieved_goals, desired_goals), dtype=bool)
-        rewards = np.where(achieved, 0.0, -1.0).astype(np.float32)
+        rewards = np.where(achieved, self.achieved_reward, -1.0).astype(np.float32)
         if self.aux_rewards:
             rewards += self.aux(actions, env_returns)
         return rewards, achieved

@@ -70,6 +70,7 @@ class TimedGoalSubtask(Subtask):
     """
 
     max_n_actions = None
+    achieved_reward = 1.0
 
     def __init__(
         self,
@@ -149,7 +150,7 @@ class TimedGoalSubtask(Subtask):
         achieved_goal = partial[self.goal_index]
         time_up = self.remaining(goal, step) <= DEADLINE_TOLERANCE
         achieved = time_up and bool(self.criterion(achieved_goal, goal.desired, goal.thresholds))
-        reward = 1.0 if achieved else 0.0
+        reward = self.achieved_reward if achieved else 0.0
         if self.aux_rewards:
             reward += float(self.aux(action[None], np.array([env_return], dtype=np.float32))[0])
         time = np.array([self.time.convert(self.remaining(goal, step))], dtype=np.float32)
@@ -184,7 +185,7 @@ class TimedGoalSubtask(Subtask):
             raise ValueError("timed relabelling needs the time_up mask")
         hit = self.criterion(achieved_goals, desired_goals, thresholds)
         achieved = np.asarray(time_up, dtype=bool) & np.asarray(hit, dtype=bool)
-        rewards = achieved.astype(np.float32)
+        rewards = np.where(achieved, self.achieved_reward, 0.0).astype(np.float32)
         if self.aux_rewards:
             rewards += self.aux(actions, env_returns)
         return rewards, achieved

@@ -67,6 +67,21 @@ def test_generic_defaults_derive_success_threshold_and_subgoal_space(reward: str
     assert low.subtask_spec_params.goal_thresholds["achieved_goal"] == pytest.approx(toy_envs.RADIUS, abs=1e-4)
     assert top.subtask_spec_params.max_n_actions == 7 and low.subtask_spec_params.delta_t_max == pytest.approx(100 / 7, abs=1e-3)
     assert top.subtask_spec_params.env_goal_key == "achieved_goal"
+    assert top.model_kwargs.force_negative and not low.model_kwargs.force_negative, "HiTS's lower level earns 1"
+    api.build(config)
+
+
+@pytest.mark.parametrize("algo, level, culprit", [("HiTS", 0, "TimedGoalSubtask rewards an achieved goal with 1.0"),
+                                                  ("SAC", 0, "learns from env rewards, which reach 1.0")])
+def test_a_critic_bounded_by_0_is_refused_where_rewards_reach_above_0(algo: str, level: int, culprit: str) -> None:
+    """A HiTS lower level earns 1 per achieved subgoal: with force_negative its critic could never value success
+    (it trained, silently, without learning: the generic defaults once shipped exactly that)."""
+    graph = [f"level_params_list[{level}].model_kwargs.force_negative=true"]
+    if algo == "SAC":
+        graph.append(f"level_params_list[{level}].subtask_spec_params.env_reward_weight=1.0")
+    config = api.load_config(ENV, algo, graph=graph, data_dir=ROOT / "data")
+    with pytest.raises(ConfigError, match=rf"^level_params_list\[{level}\].model_kwargs.force_negative: .*{culprit}"):
+        api.build(config)
 
 
 def test_a_0_1_env_never_succeeds_after_one_step_by_misreading_its_reward(tmp_path: Path) -> None:

@@ -96,7 +96,11 @@ class Node:
         if goal_layout is not None:
             criterion = getattr(task, "criterion", None)
             thresholds = getattr(criterion, "thresholds", None)
-            shown = f" (thresholds {thresholds})" if thresholds else ""
+            achievement = getattr(task, "achievement_reward", None)  # the env's goal: judged by its compute_reward
+            if achievement is not None:
+                shown = f" (reached when compute_reward >= {achievement:g})"
+            else:
+                shown = f" (thresholds {thresholds})" if thresholds else ""
             lines.append(f"  goal         {', '.join(goal_layout.keys)}{shown}")
         amap = algo.action_map
         emits = "env action" if not self.children else f"goal of {', '.join(c.name for c in self.children)}"

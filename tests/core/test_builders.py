@@ -157,3 +157,11 @@ def test_learnt_goal_tolerances_widen_the_higher_action_and_lower_observation() 
     raw["level_params_list"][1]["subtask_spec_params"]["max_goal_thresholds"] = {"ang_vel": 0.1}
     with pytest.raises(ConfigError, match=r"level_params_list\[1\]\.subtask_spec_params\.max_goal_thresholds"):
         build(raw, "HiTS", n_steps=1000)
+
+
+def test_summary_says_how_each_level_judges_its_goal() -> None:
+    """The root's goal is judged by the env's compute_reward, not by a distance threshold: the summary says so."""
+    top, low = build(load("Platforms", "HiTS"), "HiTS").nodes
+    assert "goal         desired_goal (reached when compute_reward >= 0)" in top.summary()
+    assert "thresholds" not in top.summary()
+    assert "goal         position, velocity (thresholds {'position': 0.05, 'velocity': 0.2})" in low.summary()

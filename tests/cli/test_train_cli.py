@@ -95,8 +95,8 @@ def test_unknown_env_in_a_real_subprocess(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
         "train.py: error: --env EasyPlatfroms: unknown environment (did you mean 'EasyPlatforms'?) "
-        "(a params folder: EasyPlatforms, NoisyPlatforms, Platforms, PointMaze_UMaze; or a gymnasium id, module:Id "
-        "to import its module)"
+        "(a params folder: EasyPlatforms, NoisyPlatforms, Platforms, PointMaze_Medium, PointMaze_UMaze; or a gymnasium "
+        "id, module:Id to import its module)"
     ]
     assert not (tmp_path / "new").exists()
 

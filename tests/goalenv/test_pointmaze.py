@@ -13,7 +13,7 @@ from graph_rl import api  # noqa: E402
 from tests.cli.cli_helpers import TRAIN, run_script  # noqa: E402
 
 
-@pytest.mark.parametrize("algo", ["SAC", "HAC"])
+@pytest.mark.parametrize("algo", ["SAC", "HAC", "HiTS"])
 def test_preset_trains_and_reads_the_mazes_success_flag(algo: str, tmp_path: Path) -> None:
     proc = run_script(TRAIN, "--env", "PointMaze_UMaze", "--algo", algo, "--logdir", tmp_path / "run", "--no-progress",
                       "--run_params", "n_steps=1200", "test_frequency=2", "n_test_episodes=1")
@@ -22,3 +22,17 @@ def test_preset_trains_and_reads_the_mazes_success_flag(algo: str, tmp_path: Pat
     assert config["run_params"]["env"] == "gymnasium_robotics:PointMaze_UMaze-v3"
     train = api.metrics(tmp_path / "run", "train")
     assert len(train) >= 2 and set(train["success"]) <= {0, 1} and (train["length"] > 1).all()
+
+
+@pytest.mark.parametrize("maze, n_steps, half_width", [("UMaze", 100_000, 1.5), ("Medium", 1_000_000, 3.0)])
+@pytest.mark.parametrize("algo", ["SAC", "HAC", "HiTS"])
+def test_presets_are_the_generic_defaults_with_the_mazes_subgoal_bounds(
+        maze: str, n_steps: int, half_width: float, algo: str) -> None:
+    """The presets depart from the generic defaults only by the subgoal bounds of the maze's free area (its goal
+    space is unbounded), so what the defaults' docstring promises is what the presets train."""
+    preset = api.load_config(f"PointMaze_{maze}", algo)
+    bounds = {"achieved_goal": [[-half_width] * 2, [half_width] * 2]}
+    graph = [] if algo == "SAC" else [f"level_params_list[0].subtask_spec_params.subgoal_bounds={json.dumps(bounds)}"]
+    generic = api.load_config(f"gymnasium_robotics:PointMaze_{maze}-v3", algo, run={"n_steps": n_steps}, graph=graph)
+    assert preset.to_dict()["graph_params"] == generic.to_dict()["graph_params"]
+    assert preset.run.env == generic.run.env and preset.run.n_steps == n_steps

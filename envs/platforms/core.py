@@ -195,15 +195,18 @@ class PlatformsEnv(gym.Env):
     def set_subgoals(self, subgoals: Sequence[dict[str, Any]]) -> None:
         """Replace the subgoals drawn in the next frames.
 
-        Each entry: ``{"position": (x, y), "time_left": float | None, "tolerance": float | None}``; ``time_left``
-        (steps) is drawn as a bar proportional to time_left / 50, ``tolerance`` as the marker radius
-        (default ``subgoal_radius``). ``set_subgoals([])`` clears.
+        Each entry: ``{"goal": {key: value}, "time_left": float | None, "tolerance": {key: float}}``, as
+        ``graph_rl`` hands over a running subgoal. The ``position`` goal is drawn (entries without one are skipped:
+        a goal of velocities only has no place); ``time_left`` (steps) as a bar proportional to time_left / 50, the
+        position's tolerance as the marker radius (default ``subgoal_radius``). ``set_subgoals([])`` clears.
         """
         parsed = []
         for sg in subgoals:
-            px, py = np.asarray(sg["position"], dtype=np.float64).reshape(-1)[:2].tolist()
-            time_left, tolerance = sg.get("time_left"), sg.get("tolerance")
-            parsed.append((px, py, _optional_float(time_left), _optional_float(tolerance)))
+            if "position" not in sg["goal"]:
+                continue
+            px, py = np.asarray(sg["goal"]["position"], dtype=np.float64).reshape(-1)[:2].tolist()
+            tolerance = (sg.get("tolerance") or {}).get("position")
+            parsed.append((px, py, _optional_float(sg.get("time_left")), _optional_float(tolerance)))
         self._subgoals = parsed
 
     def render(self) -> np.ndarray | None:

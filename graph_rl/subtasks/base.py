@@ -184,12 +184,12 @@ class Subtask(ABC):
         return np.zeros(len(new_obs), dtype=bool)
 
     def render(self, goal: Goal, step: int) -> dict[str, Any] | None:
-        """The goal in the env's ``set_subgoals`` format, or None if it has no position."""
+        """The running goal in the ``set_subgoals`` format of an env that draws subgoals, or None (nothing to draw)."""
         return None
 
-    def _position_marker(self, goal: Goal, time_left: float | None, tolerance: float) -> dict[str, Any] | None:
-        """``set_subgoals`` entry of a goal with a ``position`` key (None without one)."""
-        if "position" not in self.goal_layout.slices:
-            return None
-        position = goal.desired[self.goal_layout.slices["position"]].copy()
-        return {"position": position, "time_left": time_left, "tolerance": tolerance}
+    def _marker(self, goal: Goal, time_left: float | None, tolerance: Mapping[str, float]) -> dict[str, Any]:
+        """``set_subgoals`` entry: ``{"goal": {key: value}, "time_left": steps or None, "tolerance": {key: radius}}``.
+
+        Every goal key is handed over: which of them the env can draw (Platforms: ``position``) is the env's call."""
+        goal_values = {key: goal.desired[sl].copy() for key, sl in self.goal_layout.slices.items()}
+        return {"goal": goal_values, "time_left": time_left, "tolerance": dict(tolerance)}

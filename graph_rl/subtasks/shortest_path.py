@@ -154,4 +154,4 @@ class ShortestPathSubtask(Subtask):
         return rewards, achieved
 
     def render(self, goal: Goal, step: int) -> dict[str, Any] | None:
-        return self._position_marker(goal, None, self.criterion.thresholds.get("position", 0.0))
+        return self._marker(goal, None, self.criterion.thresholds)

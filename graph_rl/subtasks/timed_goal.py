@@ -191,9 +191,8 @@ class TimedGoalSubtask(Subtask):
         return rewards, achieved
 
     def render(self, goal: Goal, step: int) -> dict[str, Any] | None:
-        if "position" not in self.goal_layout.slices:
-            return None
-        return self._position_marker(goal, float(self.remaining(goal, step)), self._threshold(goal, "position"))
+        tolerance = {key: self._threshold(goal, key) for key in self.goal_layout.keys}
+        return self._marker(goal, float(self.remaining(goal, step)), tolerance)
 
     def _threshold(self, goal: Goal, key: str) -> float:
         if goal.thresholds is None:

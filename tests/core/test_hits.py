@@ -159,8 +159,9 @@ def test_subgoals_for_rendering(log: list) -> None:
     obs, r, term, trunc, info = env.step(np.array([1.0], np.float32))
     graph.observe(obs, r, term, trunc, info, ep_step=1, total_step=1, testing=False)
     (shown,) = graph.subgoals()
-    np.testing.assert_allclose(shown["position"], [0.9])
-    assert shown["time_left"] == pytest.approx(2.5) and shown["tolerance"] == 0.05
+    assert list(shown["goal"]) == ["position"]  # every goal key is handed over; the env picks what it draws
+    np.testing.assert_allclose(shown["goal"]["position"], [0.9])
+    assert shown["time_left"] == pytest.approx(2.5) and shown["tolerance"] == {"position": 0.05}
 
 
 def test_env_reward_aux_with_discounted_env_rewards(log: list) -> None:

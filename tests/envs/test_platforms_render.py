@@ -54,9 +54,11 @@ def test_subgoals_are_drawn_with_time_bars() -> None:
     env = rendered_env()
     plain = env.render()
     env.set_subgoals([
-        {"position": (-0.5, 0.0), "time_left": 50.0, "tolerance": None},
-        {"position": np.array([0.5, 0.1]), "time_left": 25.0, "tolerance": 0.1},
-        {"position": [-0.5, -0.3], "time_left": None, "tolerance": None},
+        {"goal": {"position": (-0.5, 0.0)}, "time_left": 50.0, "tolerance": {}},
+        {"goal": {"position": np.array([0.5, 0.1]), "velocity": np.zeros(2)}, "time_left": 25.0,
+         "tolerance": {"position": 0.1, "velocity": 0.3}},
+        {"goal": {"position": [-0.5, -0.3]}, "time_left": None, "tolerance": {}},
+        {"goal": {"velocity": [0.9, 0.9]}, "time_left": 10.0, "tolerance": {}},  # nothing to draw: skipped
     ])  # fmt: skip
     frame = env.render()
     assert pixel(frame, -0.5, 0.0) == SUBGOAL_COLOURS[0] and pixel(frame, -0.5 + 0.045, 0.0) == BLACK

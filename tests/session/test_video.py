@@ -11,7 +11,7 @@ import envs  # noqa: F401 - registers the Platforms environments
 from envs.platforms.render import PX_PER_M, SUBGOAL_COLOURS, Y_TOP
 from graph_rl.session.video import FrameRecorder
 
-SUBGOAL = {"position": (0.5, 0.3), "time_left": 20.0, "tolerance": None}
+SUBGOAL = {"goal": {"position": (0.5, 0.3)}, "time_left": 20.0, "tolerance": {}}
 
 
 def _pixel(x: float, y: float) -> tuple[int, int]:
@@ -34,7 +34,7 @@ def test_subgoal_marker_is_drawn_at_its_position() -> None:
     env.unwrapped.set_subgoals([SUBGOAL])
     marked = env.render()
     assert plain.shape == marked.shape == (600, 800, 3) and plain.dtype == np.uint8
-    row, col = _pixel(*SUBGOAL["position"])
+    row, col = _pixel(*SUBGOAL["goal"]["position"])
     assert tuple(marked[row, col]) == SUBGOAL_COLOURS[0] and tuple(plain[row, col]) != SUBGOAL_COLOURS[0]
     changed = np.argwhere((plain != marked).any(axis=-1))
     assert len(changed) > 100 and np.abs(changed - [row, col]).max() < 0.2 * PX_PER_M  # marker + time bar only
@@ -49,7 +49,7 @@ def test_recorder_keeps_every_kth_frame_and_clears_subgoals_at_the_end() -> None
         env.step(np.zeros(env.action_space.shape, dtype=env.action_space.dtype))
     recorder.on_episode_end()
     assert len(recorder.frames) == 4  # steps 1, 4, 7 and the final state
-    row, col = _pixel(*SUBGOAL["position"])
+    row, col = _pixel(*SUBGOAL["goal"]["position"])
     assert [tuple(frame[row, col]) == SUBGOAL_COLOURS[0] for frame in recorder.frames] == [True, True, True, False]
 
 

@@ -5,7 +5,7 @@
     python benchmarks/learning.py --seed-list 2 5 --jobs 2
     python benchmarks/learning.py --env NoisyPlatforms --algo EAT --steps 1000000 --jobs 3   # compare with --algo HiTS
     python benchmarks/learning.py --env NoisyPlatforms --algo HiTS --steps 1000000 --max-runtime 3600
-    python benchmarks/learning.py --env gymnasium_robotics:PointMaze_MazeMedium-v3 --algo SAC --steps 300000
+    python benchmarks/learning.py --env PointMaze_Medium --algo HiTS --steps 300000   # a preset of a gymnasium-robotics maze
 
 ``--checkpoint-dir DIR`` keeps each seed's run in ``DIR/seed-N``: a run directory like ``train.py``'s (config.json,
 metrics.jsonl, timing.jsonl, CSVs, ``checkpoints/`` with the newest checkpoint), loadable by

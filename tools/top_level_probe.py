@@ -14,7 +14,10 @@ and every observation its root acts on is kept. At those states, printed as JSON
   over policy samples (near 0: the critic cannot tell actions apart);
 - ``log_pi`` and ``entropy_term``: the mean log-probability of policy samples and ``-alpha log pi``, the soft
   value's per-decision entropy part, to compare with the level's per-decision reward (-1 for HiTS);
-- per action dimension, the actor's mean ``|tanh(mu)|`` and the spread of its samples.
+- per action dimension, the actor's mean ``|tanh(mu)|`` and the spread of its samples;
+- ``goal_sensitivity_per_dim``: per action dimension, how much the deterministic action moves when the state stays
+  and the desired goal is swapped for the other goals met in the episodes (the within-state standard deviation,
+  averaged over states; near 0 in a dimension: the level does not condition that part of its action on the goal).
 
 Every random number comes from a generator seeded by ``--seed`` (default: the run's seed), never the agent's own.
 """
@@ -47,8 +50,23 @@ class _ObsRecorder:
         return self.policy(obs, deterministic)
 
 
+def goal_sensitivity(learner: Any, obs: torch.Tensor, goal_slice: slice) -> list[float]:
+    """Per action dimension: the std of the deterministic action over the distinct goals in ``obs``, each state
+    keeping its own other entries, averaged over states (0 where only one goal was met)."""
+    goals = torch.unique(obs[:, goal_slice], dim=0)
+    if len(goals) < 2:
+        return [0.0] * learner.act_dim
+    spreads = []
+    for state in obs:
+        swapped = state.repeat(len(goals), 1)
+        swapped[:, goal_slice] = goals
+        actions = np.stack([learner.act(o.numpy(), True) for o in swapped])
+        spreads.append(actions.std(0))
+    return [round(float(x), 3) for x in np.mean(spreads, 0)]
+
+
 def probe(learner: Any, obs: torch.Tensor, n_samples: int, generator: torch.Generator) -> dict[str, Any]:
-    """The statistics above for a learner at observations ``obs`` (B, obs_dim)."""
+    """The statistics above, but goal sensitivity, for a learner at observations ``obs`` (B, obs_dim)."""
     n, act_dim = obs.shape[0], learner.act_dim
     repeated = obs.repeat_interleave(n_samples, 0)
     deterministic = torch.from_numpy(np.stack([learner.act(o.numpy(), True) for o in obs]))
@@ -98,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "success_rate": result.success_rate,
         "mean_length": result.mean_length,
         **probe(root.algorithm.learner, obs, args.samples, torch.Generator().manual_seed(seed)),
+        "goal_sensitivity_per_dim": goal_sensitivity(root.algorithm.learner, obs, root.subtask.goal_slice),
     }
     return bench_cli.emit(parser.prog, report, args.out)
 

@@ -58,6 +58,21 @@ def test_probe_reads_the_critic_around_the_actor(offset: float) -> None:
     assert report["sample_std_per_dim"] == pytest.approx([0.1, 0.1], abs=0.02)
 
 
+class _GoalBlindInDim1:
+    """Deterministic action (goal_0, 0.3): the first dimension follows the goal, the second ignores it."""
+
+    act_dim = 2
+
+    def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        return np.array([obs[1], 0.3], np.float32)
+
+
+def test_goal_sensitivity_tells_a_goal_conditioned_dimension_from_a_blind_one() -> None:
+    obs = torch.tensor([[5.0, -0.5], [6.0, 0.5], [7.0, 0.5]])  # goal in column 1: two distinct goals
+    assert tlp.goal_sensitivity(_GoalBlindInDim1(), obs, slice(1, 2)) == pytest.approx([0.5, 0.0])
+    assert tlp.goal_sensitivity(_GoalBlindInDim1(), obs[1:], slice(1, 2)) == [0.0, 0.0]  # one goal: nothing to swap
+
+
 def _probe_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "tools" / "top_level_probe.py"), *args],
                           capture_output=True, text=True, timeout=300, check=False)
@@ -83,6 +98,7 @@ def test_a_saved_hits_agent_is_probed_at_its_top_level_decisions(tmp_path: Path)
     assert report["alpha"] == pytest.approx(1.1173, abs=1e-3)
     assert report["q_deterministic"]["mean"] <= 0.0  # force-negative critic
     assert len(report["abs_tanh_mu_per_dim"]) == len(report["sample_std_per_dim"]) == 5
+    assert len(report["goal_sensitivity_per_dim"]) == 5 and min(report["goal_sensitivity_per_dim"]) >= 0.0
 
 
 def test_flat_agents_and_missing_checkpoints_are_one_line_errors(tmp_path: Path) -> None:

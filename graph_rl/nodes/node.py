@@ -94,9 +94,8 @@ class Node:
             lines.append(f"  observes     {', '.join(partial.keys)} (+ goal) -> {task.obs_dim} floats")
         goal_layout = getattr(task, "goal_layout", None)
         if goal_layout is not None:
-            criterion = getattr(task, "criterion", None)
-            thresholds = getattr(criterion, "thresholds", None)
             achievement = getattr(task, "achievement_reward", None)  # the env's goal: judged by its compute_reward
+            thresholds = getattr(getattr(task, "criterion", None), "thresholds", None)
             if achievement is not None:
                 shown = f" (reached when compute_reward >= {achievement:g})"
             else:

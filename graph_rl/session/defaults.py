@@ -129,12 +129,12 @@ def generic_graph_params(env_name: str, algo: str, n_steps: int, success_reward:
         return {"algorithm": "SAC", "n_layers": 1, "level_params_list": [level({**top, "max_n_actions": -1})]}
     reached = spec.reward_at(far=False) if success_reward is None else success_reward
     lower: dict[str, Any] = {"goal_keys": [key], "goal_thresholds": {key: _threshold(spec, reached)}}
-    bottom = level(lower)
     if algo == "HiTS":
         lower["delta_t_max"] = round(2 * length / budget, 3)
-        bottom["model_kwargs"]["force_negative"] = False
     else:
         lower["max_n_actions"] = -1
+    bottom = level(lower)
+    bottom["model_kwargs"]["force_negative"] = algo != "HiTS"  # a timed subgoal pays 1 when achieved
     return {
         "algorithm": algo,
         "n_layers": 2,

@@ -192,8 +192,8 @@ def _resume_mismatch(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> str
 
 def _check_checkpoint_dirs(parser: argparse.ArgumentParser, args: argparse.Namespace, seeds: list[int]) -> None:
     """A fresh seed never writes into an earlier run's directory; a resumed one only continues the same run."""
-    from graph_rl.checkpoint import CheckpointError, load_checkpoint_config
     import envs  # noqa: F401
+    from graph_rl.checkpoint import CheckpointError, load_checkpoint_config
     from graph_rl.session.setup import load_params
 
     for seed in seeds:

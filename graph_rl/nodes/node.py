@@ -95,10 +95,10 @@ class Node:
         goal_layout = getattr(task, "goal_layout", None)
         if goal_layout is not None:
             achievement = getattr(task, "achievement_reward", None)  # the env's goal: judged by its compute_reward
-            thresholds = getattr(getattr(task, "criterion", None), "thresholds", None)
             if achievement is not None:
                 shown = f" (reached when compute_reward >= {achievement:g})"
             else:
+                thresholds = getattr(getattr(task, "criterion", None), "thresholds", None)
                 shown = f" (thresholds {thresholds})" if thresholds else ""
             lines.append(f"  goal         {', '.join(goal_layout.keys)}{shown}")
         amap = algo.action_map

@@ -9,6 +9,7 @@ Colour encodes the group (a config, several seeds: mean line and shaded spread),
 from __future__ import annotations
 
 import re
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -30,6 +31,8 @@ HEADLINE: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 Spread = Literal["std", "sem", "minmax"]
 Key = tuple[str, str]
+LEGEND_WRAP = 60
+"""Characters per legend line: a group labelled by long overrides wraps instead of running off the figure."""
 _SPLIT_STYLES = {"test": "-", "train": "--", "learner": ":"}
 _KIND_TITLES = {
     "entropy": "entropy and alpha",
@@ -97,7 +100,10 @@ class _Canvas:
 
     def save(self, path: Path, title: str | None = None) -> Path:
         """Add the legend (groups with run counts; splits when several) and write the PNG."""
-        handles = [Line2D([], [], color=self.colors[g], label=f"{g} (n={n})") for g, n in self.n_runs.items()]
+        handles = [
+            Line2D([], [], color=self.colors[g], label=textwrap.fill(f"{g} (n={n})", LEGEND_WRAP))
+            for g, n in self.n_runs.items()
+        ]
         if len(self.splits) > 1:
             handles += [
                 Line2D([], [], color="black", linestyle=cast(Any, _SPLIT_STYLES.get(s, "-.")), label=s)

@@ -202,3 +202,26 @@ def test_plots_from_real_training_runs(tmp_path: Path) -> None:
     for key in (("test", "success"), ("test", "return")):
         curve = aggregate([r.series[key] for r in runs])
         assert curve.n_runs == 2 and curve.low is not None and len(curve.steps) >= 1
+
+
+def test_a_long_group_label_wraps_inside_the_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Groups labelled by several overrides (benchmark reports) must not run their legend off the PNG."""
+    from matplotlib.figure import Figure
+
+    saved: list[Figure] = []
+    real_savefig = Figure.savefig
+
+    def recording_savefig(self: Figure, *args: object, **kwargs: object) -> None:
+        saved.append(self)
+        real_savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", recording_savefig)
+    runs = [load_run(write_run(tmp_path / f"s{s}", s)) for s in (1, 2)]
+    label = str([f"level_params_list[{i}].subtask_spec_params.max_n_actions={10 + i}" for i in range(4)])
+    plot_runs({label: runs[:1], "short": runs[1:]}, tmp_path / "plots")
+    fig = saved[0]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    legend = fig.legends[0]
+    box, page = legend.get_window_extent(renderer), fig.bbox
+    assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, (box, page)
+    assert any("\n" in t.get_text() for t in legend.get_texts())

@@ -31,8 +31,9 @@ HEADLINE: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 Spread = Literal["std", "sem", "minmax"]
 Key = tuple[str, str]
-LEGEND_WRAP = 60
-"""Characters per legend line: a group labelled by long overrides wraps instead of running off the figure."""
+_LEGEND_FONT = 8
+_CHAR_WIDTH = 0.6
+"""Mean glyph width of the legend font, in font sizes: sizes the wrap of a long group label to its column."""
 _SPLIT_STYLES = {"test": "-", "train": "--", "learner": ":"}
 _KIND_TITLES = {
     "entropy": "entropy and alpha",
@@ -100,21 +101,35 @@ class _Canvas:
 
     def save(self, path: Path, title: str | None = None) -> Path:
         """Add the legend (groups with run counts; splits when several) and write the PNG."""
-        handles = [
-            Line2D([], [], color=self.colors[g], label=textwrap.fill(f"{g} (n={n})", LEGEND_WRAP))
-            for g, n in self.n_runs.items()
-        ]
-        if len(self.splits) > 1:
-            handles += [
-                Line2D([], [], color="black", linestyle=cast(Any, _SPLIT_STYLES.get(s, "-.")), label=s)
-                for s in sorted(self.splits)
-            ]
-        if handles:
-            self.fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8)
+        if self.n_runs or len(self.splits) > 1:
+            self._legend()
         if title:
             self.fig.suptitle(title, fontsize=11)
         self.fig.savefig(path, format="png")
         return path
+
+    def _legend(self) -> None:
+        """Groups with run counts, splits when several, in as many columns as fit the figure's width.
+
+        A group labelled by long overrides (benchmark reports) wraps to its column; if the columns still overflow
+        (several such labels on a narrow figure), fewer columns are tried, down to one.
+        """
+        splits = sorted(self.splits) if len(self.splits) > 1 else []
+        width_pt = self.fig.get_figwidth() * 72
+        renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        for ncols in range(min(len(self.n_runs) + len(splits), 3), 0, -1):
+            chars = max(20, int((width_pt / ncols - 4 * _LEGEND_FONT) / (_CHAR_WIDTH * _LEGEND_FONT)))
+            handles = [
+                Line2D([], [], color=self.colors[g], label=textwrap.fill(f"{g} (n={n})", chars))
+                for g, n in self.n_runs.items()
+            ]
+            handles += [
+                Line2D([], [], color="black", linestyle=cast(Any, _SPLIT_STYLES.get(s, "-.")), label=s) for s in splits
+            ]
+            legend = self.fig.legend(handles=handles, loc="outside lower center", ncols=ncols, fontsize=_LEGEND_FONT)
+            if ncols == 1 or legend.get_window_extent(renderer).width <= self.fig.bbox.width:
+                return
+            legend.remove()
 
 
 def _all_keys(groups: dict[str, list[Run]]) -> list[Key]:

@@ -216,12 +216,17 @@ def test_a_long_group_label_wraps_inside_the_figure(tmp_path: Path, monkeypatch:
         real_savefig(self, *args, **kwargs)
 
     monkeypatch.setattr(Figure, "savefig", recording_savefig)
-    runs = [load_run(write_run(tmp_path / f"s{s}", s)) for s in (1, 2)]
-    label = str([f"level_params_list[{i}].subtask_spec_params.max_n_actions={10 + i}" for i in range(4)])
-    plot_runs({label: runs[:1], "short": runs[1:]}, tmp_path / "plots")
-    fig = saved[0]
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    legend = fig.legends[0]
-    box, page = legend.get_window_extent(renderer), fig.bbox
-    assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, (box, page)
-    assert any("\n" in t.get_text() for t in legend.get_texts())
+    runs = [load_run(write_run(tmp_path / f"s{s}", s)) for s in (1, 2, 3)]
+
+    def label(j: int) -> str:
+        return str([f"level_params_list[{i}].subtask_spec_params.max_n_actions={10 * j + i}" for i in range(4)])
+
+    plot_runs({label(0): runs[:1], "short": runs[1:2]}, tmp_path / "two")
+    plot_runs({label(j): [runs[j]] for j in range(3)}, tmp_path / "three")  # three long labels: fewer columns
+    assert len(saved) > 2
+    for fig in saved:
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        legend = fig.legends[0]
+        box, page = legend.get_window_extent(renderer), fig.bbox
+        assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, (box, page)
+        assert any("\n" in t.get_text() for t in legend.get_texts())

@@ -27,13 +27,14 @@ def build(raw: dict, algo: str, n_steps: int = 300_000):
     return build_graph(algo, FakePlatformsEnv(), from_dict(GraphParams, raw), RngRegistry(0), n_steps=n_steps)
 
 
-EASY_HITS_TUNING = [
+HITS_TUNING = [
     "level_params_list[0].subtask_spec_params.delta_t_max=50",
     "level_params_list[1].subtask_spec_params.max_n_actions=20",
     "level_params_list[1].algo_kwargs.grad_steps_per_env_step=1.0",
     "+level_params_list[1].algo_kwargs.child_failure_penalty=-10.0",
 ]
-"""Where EasyPlatforms' HiTS file departs from the reference values (docs/research/hits_easyplatforms.md: 20 subgoals of at most 50 steps)."""
+"""Where the EasyPlatforms and Platforms HiTS files depart from the reference values, which NoisyPlatforms keeps
+(docs/research/hits_easyplatforms.md and platforms.md: 20 subgoals of at most 50 steps)."""
 
 
 @pytest.mark.parametrize("env", ["EasyPlatforms", "Platforms", "NoisyPlatforms"])
@@ -41,22 +42,23 @@ EASY_HITS_TUNING = [
 def test_shipped_files_load_and_build(env: str, algo: str) -> None:
     raw = load(env, algo)
     # The original ships identical graph files per algorithm; we depart from them only where docs/research says.
-    tuning = EASY_HITS_TUNING if (env, algo) == ("EasyPlatforms", "HiTS") else []
-    assert raw == apply_overrides(load("Platforms", algo), tuning)
+    tuning = HITS_TUNING if (env, algo) in {("EasyPlatforms", "HiTS"), ("Platforms", "HiTS")} else []
+    assert raw == apply_overrides(load("NoisyPlatforms", algo), tuning)
     graph = build(raw, algo, n_steps=1000)
     assert graph.root is graph.nodes[0]
 
 
-def test_easyplatforms_hits_budget_and_schedule() -> None:
-    top, low = build(load("EasyPlatforms", "HiTS"), "HiTS").nodes
+@pytest.mark.parametrize("env", ["EasyPlatforms", "Platforms"])
+def test_tuned_hits_budget_and_schedule(env: str) -> None:
+    top, low = build(load(env, "HiTS"), "HiTS").nodes
     assert top.subtask.max_n_actions == 20 and low.subtask.time.delta_t_max == 50.0  # not 500 / 20
     assert top.algorithm.child_failure_penalty == -10.0  # not -budget
     assert top.algorithm.params.grad_steps_per_env_step == 1.0 and low.algorithm.params.grad_steps_per_env_step == 0.5
     assert top.algorithm.buffer.capacity == int(300_000 / 500 * 20) * 4
 
 
-def test_hits_platforms_layout_and_derived_values() -> None:
-    graph = build(load("Platforms", "HiTS"), "HiTS")
+def test_hits_reference_layout_and_derived_values() -> None:
+    graph = build(load("NoisyPlatforms", "HiTS"), "HiTS")
     top, low = graph.nodes
     assert (top.name, low.name) == ("hac_1", "hits_0")
     assert isinstance(top.subtask, EnvGoalSubtask) and isinstance(top.algorithm, HAC)
@@ -90,7 +92,7 @@ def test_hac_and_sac_derived_budgets() -> None:
 
 def test_rng_streams_are_named_per_node() -> None:
     rng = RngRegistry(3)
-    build_graph("HiTS", FakePlatformsEnv(), from_dict(GraphParams, load("Platforms", "HiTS")), rng, n_steps=1000)
+    build_graph("HiTS", FakePlatformsEnv(), from_dict(GraphParams, load("NoisyPlatforms", "HiTS")), rng, n_steps=1000)
     assert {f"node/{n}/{s}" for n in ("hac_1", "hits_0") for s in ("init", "explore", "replay", "her", "policy")} == set(rng.names())
 
 
@@ -112,7 +114,7 @@ def test_rng_streams_are_named_per_node() -> None:
     ],
 )
 def test_build_errors_name_the_parameter(override, message: str) -> None:
-    raw = load("Platforms", "HiTS")
+    raw = load("NoisyPlatforms", "HiTS")
     override(raw)
     with pytest.raises(ConfigError, match=message):
         build(raw, "HiTS", n_steps=1000)
@@ -133,7 +135,7 @@ def test_build_errors_name_the_parameter(override, message: str) -> None:
     ],
 )
 def test_config_validation_names_the_parameter(edit, message: str) -> None:
-    raw = load("Platforms", "HiTS")
+    raw = load("NoisyPlatforms", "HiTS")
     edit(raw)
     with pytest.raises(ConfigError, match=message):
         from_dict(GraphParams, raw)
@@ -141,7 +143,7 @@ def test_config_validation_names_the_parameter(edit, message: str) -> None:
 
 def test_algorithm_must_match_the_parameters() -> None:
     with pytest.raises(ConfigError, match="parameters are for 'HiTS'"):
-        build_graph("HAC", FakePlatformsEnv(), from_dict(GraphParams, load("Platforms", "HiTS")), RngRegistry(0))
+        build_graph("HAC", FakePlatformsEnv(), from_dict(GraphParams, load("NoisyPlatforms", "HiTS")), RngRegistry(0))
 
 
 def test_learnt_goal_tolerances_widen_the_higher_action_and_lower_observation() -> None:
@@ -161,7 +163,7 @@ def test_learnt_goal_tolerances_widen_the_higher_action_and_lower_observation() 
 
 def test_summary_says_how_each_level_judges_its_goal() -> None:
     """The root's goal is judged by the env's compute_reward, not by a distance threshold: the summary says so."""
-    top, low = build(load("Platforms", "HiTS"), "HiTS").nodes
+    top, low = build(load("NoisyPlatforms", "HiTS"), "HiTS").nodes
     assert "goal         desired_goal (reached when compute_reward >= 0)" in top.summary()
     assert "thresholds" not in top.summary()
     assert "goal         position, velocity (thresholds {'position': 0.05, 'velocity': 0.2})" in low.summary()

@@ -6,10 +6,15 @@ The end-to-end run needs the original's Python 3.8 venv (``tools/differential/ru
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from graph_rl.config import apply_overrides, from_dict
+from graph_rl.config.graph_params import GraphParams
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("differential_compare", ROOT / "tools" / "differential" / "compare.py")
@@ -74,3 +79,18 @@ def test_replay_env_serves_the_recording_and_reads_its_ends() -> None:
     _, reward, terminated, truncated, info = env.step(np.array([0.25], np.float32))
     assert (reward, terminated, truncated, info["is_success"]) == (0.0, True, False, True)
     assert env.action_errors == [0.0, 0.25]
+
+
+@pytest.mark.parametrize("env", ["EasyPlatforms", "Platforms"])
+def test_run_sh_undoes_the_tuned_hits_files(env: str) -> None:
+    """run.sh replays the original's values, so its overrides must turn each tuned file back into the reference one."""
+    script = (ROOT / "tools" / "differential" / "run.sh").read_text()
+    arrays = script[script.index("AS_ORIGINAL=(") : script.index("scenario() {")]
+    printed = subprocess.run(
+        ["bash", "-c", arrays + 'printf "%s\\n" "${AS_ORIGINAL_BUDGET[@]}"'], capture_output=True, text=True, check=True
+    ).stdout.split()
+
+    def load(name: str) -> dict:
+        return json.loads((ROOT / "data" / name / "HiTS" / "graph_params.json").read_text())
+
+    assert from_dict(GraphParams, apply_overrides(load(env), printed)) == from_dict(GraphParams, load("NoisyPlatforms"))

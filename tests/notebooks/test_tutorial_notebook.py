@@ -1,11 +1,19 @@
-"""The tutorial notebook runs end to end (every cell, no error) and shows what its lessons claim."""
+"""The tutorial notebook runs end to end (every cell, no error) and shows what lessons 3-5 claim.
+
+The suite runs it with ``GRAPH_RL_TUTORIAL_SCALE=0.2``: lessons 1 and 2 train 6k env steps instead of 15k and 30k
+(their claims need the full budgets, which ``benchmarks/tutorial.py`` runs and checks); lessons 3-5 run as shipped.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import math
 import os
 from pathlib import Path
 
 import pytest
+
+from graph_rl.logging import read_metrics
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -14,6 +22,15 @@ pytest.importorskip("matplotlib")
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "hrl_debugging_tutorial.ipynb"
+BENCHMARK = ROOT / "benchmarks" / "tutorial.py"
+
+
+def _benchmark_module() -> object:
+    spec = importlib.util.spec_from_file_location("tutorial_benchmark", BENCHMARK)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _text(cell: dict) -> str:
@@ -29,6 +46,7 @@ def test_notebook_outputs_are_not_committed() -> None:
 def test_tutorial_executes_and_its_lessons_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "runs"
     monkeypatch.setenv("GRAPH_RL_TUTORIAL_DIR", str(out))
+    monkeypatch.setenv("GRAPH_RL_TUTORIAL_SCALE", "0.2")
     monkeypatch.delenv("GRAPH_RL_TUTORIAL_ARTIFACT", raising=False)
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
@@ -43,3 +61,13 @@ def test_tutorial_executes_and_its_lessons_hold(tmp_path: Path, monkeypatch: pyt
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= 4
     assert os.path.isdir(out / "resume-pieces" / "checkpoints")
+    # The shortened lessons 1 and 2 ran 6k env steps each, to the end of the episode running then (a fifth of 30k;
+    # 15k's fifth is raised to 6k so that lesson 1 still has a test block to plot).
+    for run in ("sac-alpha-shipped", "hits-budget-20"):
+        assert 6_000 <= max(r["step"] for r in read_metrics(out / run)) < 6_500
+    # benchmarks/tutorial.py reads its figures from these very run directories.
+    claims = _benchmark_module().lesson_claims(out)  # type: ignore[attr-defined]
+    figures = [*claims["lesson1"]["entropy_late"].values(), *claims["lesson1"]["q_mean_late"].values(),
+               *claims["lesson2"]["budget_use"].values(), *claims["lesson2"]["q_taken_late"].values()]
+    assert len(figures) == 8 and all(math.isfinite(x) for x in figures)
+    assert 0.0 < claims["lesson2"]["budget_use"]["200"] < claims["lesson2"]["budget_use"]["20"] <= 1.0

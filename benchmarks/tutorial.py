@@ -37,15 +37,15 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "hrl_debugging_tutorial.ipynb"
 
 
+def _mean(run_dir: Path, split: str, key: str, last: float = 1.0) -> float:
+    """Mean of ``key`` over the last fraction ``last`` of the run's ``split`` records (at least one record)."""
+    values = [r[key] for r in read_metrics(run_dir, split) if r.get(key) is not None]
+    tail = values[-max(1, int(len(values) * last)) :]
+    return float(sum(tail) / len(tail))
+
+
 def _late_mean(run_dir: Path, split: str, key: str) -> float:
-    values = [r[key] for r in read_metrics(run_dir, split) if r.get(key) is not None]
-    late = values[-max(1, len(values) // 4) :]
-    return float(sum(late) / len(late))
-
-
-def _mean(run_dir: Path, split: str, key: str) -> float:
-    values = [r[key] for r in read_metrics(run_dir, split) if r.get(key) is not None]
-    return float(sum(values) / len(values))
+    return _mean(run_dir, split, key, last=0.25)
 
 
 def lesson_claims(out: Path) -> dict[str, Any]:

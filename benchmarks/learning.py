@@ -19,8 +19,8 @@ mixed in. Without ``--checkpoint-dir`` each seed runs in a temporary directory, 
 
 A long run can be cut short without losing it: ``--max-runtime`` (seconds per seed), Ctrl-C, or SIGTERM to a seed's
 process stops that seed at the end of its episode, and the report still has its curve so far, with ``stop_reason``
-saying why. SIGTERM to the benchmark itself stops every seed that way (with ``--jobs`` > 1, seeds not yet started
-stop after their first episode), so no worker outlives it.
+saying why. SIGTERM to the benchmark itself stops every seed that way (seeds not yet started stop after their first
+episode, with ``--jobs`` 1 as with more), so no worker outlives it.
 
 Each seed is a ``train.py`` run through the session's own entry point (``graph_rl.session.prepare_run``; the
 shipped ``data/<env>/<algo>/`` files with the benchmark's steps and test settings, one torch thread, CPU, a separate
@@ -42,6 +42,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,7 +55,8 @@ sys.path.insert(0, str(ROOT))
 
 TARGET_STEPS, TARGET_SUCCESS, LAST_N = 100_000, 0.9, 5
 _STOP_ALL: Any = None
-"""In a pool worker: the benchmark's stop event (set on SIGTERM to the benchmark)."""
+"""The benchmark's stop event (set on SIGTERM to the benchmark): in a pool worker, or in the benchmark itself with
+``--jobs`` 1."""
 
 
 _TEST_KEYS = ("return", "length", "hac_1/budget_use", "hac_1/success_rate", "hits_0/success_rate",
@@ -251,8 +253,15 @@ def _run_all(args: argparse.Namespace, jobs: list[tuple]) -> list[dict[str, Any]
         signal.signal(signal.SIGTERM, lambda signum, frame: stop_all.set())
         with ctx.Pool(min(args.jobs, len(jobs)), initializer=_init_worker, initargs=(stop_all,)) as pool:
             results = pool.map(_run_seed_star, jobs)
-    else:
-        results = [run_seed(*job) for job in jobs]
+    else:  # one seed after another: a stopped seed stops the later ones after their first episode, as in a pool
+        global _STOP_ALL
+        _STOP_ALL = stop_all = threading.Event()
+        signal.signal(signal.SIGTERM, lambda signum, frame: stop_all.set())  # between seeds (a seed has its own)
+        results = []
+        for job in jobs:
+            results.append(run_seed(*job))
+            if results[-1]["stop_reason"] in ("SIGINT", "SIGTERM"):
+                stop_all.set()
     return results
 
 

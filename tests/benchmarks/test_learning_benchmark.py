@@ -49,12 +49,37 @@ def test_sigterm_stops_at_episode_end_and_still_reports(tmp_path: Path) -> None:
     assert run["curve"] and run["total_steps"] < 1_000_000
 
 
-def test_parallel_seeds_each_report_and_the_pool_exits() -> None:
-    """Two workers, three seeds: every seed is reported in order and the benchmark exits (the workers restore the
-    default SIGTERM after their seed, so the pool's shutdown can end them)."""
+def _three_seeds() -> list[str]:
     args = list(FAST)
     at = args.index("--seed-list") + 1
     args[at:at + 1] = ["1", "2", "3"]
+    return args
+
+
+def test_sigterm_to_a_sequential_benchmark_stops_the_later_seeds_too() -> None:
+    """``--jobs`` 1, three seeds: SIGTERM during seed 1 stops it at its episode end, and seeds 2 and 3 after their
+    first episode (they used to train their whole budget: a "stopped" benchmark kept the machine for hours)."""
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), *_three_seeds()], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    try:
+        deadline = time.monotonic() + 240
+        while "success" not in proc.stderr.readline():
+            assert time.monotonic() < deadline and proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        stdout, _ = proc.communicate(timeout=180)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    runs = _report(stdout)["runs"]
+    assert [r["seed"] for r in runs] == [1, 2, 3] and {r["stop_reason"] for r in runs} == {"SIGTERM"}
+    assert all(r["total_steps"] < 1_000_000 for r in runs)
+
+
+def test_parallel_seeds_each_report_and_the_pool_exits() -> None:
+    """Two workers, three seeds: every seed is reported in order and the benchmark exits (the workers restore the
+    default SIGTERM after their seed, so the pool's shutdown can end them)."""
+    args = _three_seeds()
     proc = subprocess.run([sys.executable, str(SCRIPT), *args, "--jobs", "2", "--max-runtime", "2"],
                           capture_output=True, text=True, timeout=120, check=True)
     runs = _report(proc.stdout)["runs"]
@@ -64,9 +89,7 @@ def test_parallel_seeds_each_report_and_the_pool_exits() -> None:
 def test_sigterm_to_the_benchmark_stops_every_parallel_seed_and_leaves_no_worker(tmp_path: Path) -> None:
     """Three seeds on two workers: SIGTERM to the benchmark stops the two running seeds at their episode end and the
     third after its first episode; all three are reported and no worker keeps training after the benchmark exits."""
-    args = list(FAST)
-    at = args.index("--seed-list") + 1
-    args[at:at + 1] = ["1", "2", "3"]
+    args = _three_seeds()
     proc = subprocess.Popen([sys.executable, str(SCRIPT), *args, "--jobs", "2"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     assert proc.stderr is not None

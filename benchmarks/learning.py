@@ -256,7 +256,8 @@ def _run_all(args: argparse.Namespace, jobs: list[tuple]) -> list[dict[str, Any]
     else:  # one seed after another: a stopped seed stops the later ones after their first episode, as in a pool
         global _STOP_ALL
         _STOP_ALL = stop_all = threading.Event()
-        signal.signal(signal.SIGTERM, lambda signum, frame: stop_all.set())  # between seeds (a seed has its own)
+        for sig in (signal.SIGINT, signal.SIGTERM):  # between seeds (a running seed has its own handler)
+            signal.signal(sig, lambda signum, frame: stop_all.set())
         results = []
         for job in jobs:
             results.append(run_seed(*job))

@@ -4,8 +4,12 @@
     python benchmarks/throughput.py --algo SAC --steps 3000 --repeats 3
     python benchmarks/throughput.py --profile prof.out            # cProfile of the timed phase
     python benchmarks/throughput.py --override 'level_params_list[1].algo_kwargs.grad_steps_per_env_step=0.5'
+    python benchmarks/throughput.py --env PointMaze_UMaze --algo SAC        # a preset of a gymnasium-robotics maze
+    python benchmarks/throughput.py --env gymnasium_robotics:PointMaze_Open-v3 --algo HiTS   # generic defaults
 
-Protocol: one torch thread; the shipped ``data/<env>/<algo>/graph_params.json`` (with any ``--override``) except
+``--env`` and ``--algo`` are read as ``train.py`` reads them: a params folder under ``data/`` or any gymnasium id
+(``module:Id`` imports the module first; without a folder, the generic defaults). Protocol: one torch thread, CPU;
+the run's ``graph_params`` (with any ``--override``) except
 that ``learning_starts`` is set to the end of a warm-up of ``--warmup`` env steps (acting and storing only, so the
 replay buffers hold enough for a batch). Then ``--steps`` timed env steps of the full training loop: act,
 ``env.step``, ``observe``, and ``graph.learn`` after each episode (each level's ``grad_steps_per_env_step``;
@@ -28,16 +32,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
 sys.path.insert(0, str(ROOT))
 
 import gymnasium as gym  # noqa: E402
 import torch  # noqa: E402
 
 import envs  # noqa: E402,F401
-from graph_rl.config import ConfigError, resolve  # noqa: E402
-from graph_rl.config.graph_params import GraphParams  # noqa: E402
+from graph_rl.config import ConfigError  # noqa: E402
 from graph_rl.graph import Graph, build_graph  # noqa: E402
 from graph_rl.rng import RngRegistry  # noqa: E402
+from graph_rl.session import RunConfig, RunRequest, make_goal_env  # noqa: E402
+from graph_rl.session.setup import load_params  # noqa: E402
 
 TARGET_STEPS_PER_S = 500
 
@@ -71,10 +77,21 @@ class Loop:
                 self.ep_step = 0
 
 
+def _config(args: argparse.Namespace, n_total: int) -> RunConfig:
+    """The run ``train.py`` would resolve (CPU, ``n_steps`` = the whole measurement), every level learning from the
+    end of the warm-up; a bad ``--env``, ``--algo`` or ``--override`` is a ConfigError naming it."""
+    request = RunRequest(env=args.env, algo=args.algo, seed=args.seed, device="cpu", threads=1,
+                         run_overrides=[f"n_steps={n_total}"], graph_overrides=list(args.override))
+    n_levels = len(load_params(request, DATA).graph.level_params_list)
+    request.graph_overrides += [f"level_params_list[{i}].algo_kwargs.learning_starts={args.warmup}"
+                                for i in range(n_levels)]
+    return load_params(request, DATA)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="EasyPlatforms")
-    parser.add_argument("--algo", default="HiTS", choices=["SAC", "HAC", "HiTS"])
+    parser.add_argument("--algo", default="HiTS", help="SAC, HAC, HiTS or EAT")
     parser.add_argument("--steps", type=int, default=5000, help="timed env steps per repeat")
     parser.add_argument("--warmup", type=int, default=8000, help="env steps before learning starts")
     parser.add_argument("--repeats", type=int, default=3)
@@ -84,16 +101,14 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(1)
-    raw = json.loads((ROOT / "data" / args.env / args.algo / "graph_params.json").read_text())
-    for level in raw["level_params_list"]:
-        level["algo_kwargs"]["learning_starts"] = args.warmup
-    try:
-        params = resolve(GraphParams, raw, args.override)
-    except (ConfigError, ValueError) as err:
-        parser.error(f"--override: {err}")
-    env = gym.make(f"{args.env}-v1")
     n_total = args.warmup + args.steps * args.repeats
-    graph = build_graph(args.algo, env, params, RngRegistry(args.seed), n_steps=n_total)
+    try:
+        config = _config(args, n_total)
+        env = make_goal_env(config)
+        graph = build_graph(config.algo, env, config.graph, RngRegistry(args.seed), n_steps=n_total,
+                            success_reward=config.run.success_reward)
+    except (ConfigError, ValueError) as err:
+        parser.error(str(err))
     loop = Loop(graph, env, args.seed)
     start = time.perf_counter()
     loop.run(args.warmup, learn=True)
@@ -115,9 +130,9 @@ def main() -> None:
         profiler.dump_stats(args.profile)
     median = statistics.median(rates)
     print(json.dumps({
-        "env": args.env, "algo": args.algo, "overrides": args.override, "levels": len(graph.nodes),
-        "batch_sizes": [lv.algo_kwargs.batch_size for lv in params.level_params_list],
-        "grad_steps_per_env_step": [lv.algo_kwargs.grad_steps_per_env_step for lv in params.level_params_list],
+        "env": config.env, "algo": config.algo, "overrides": args.override, "levels": len(graph.nodes),
+        "batch_sizes": [lv.algo_kwargs.batch_size for lv in config.graph.level_params_list],
+        "grad_steps_per_env_step": [lv.algo_kwargs.grad_steps_per_env_step for lv in config.graph.level_params_list],
         "torch_threads": torch.get_num_threads(), "timed_steps": args.steps, "repeats": args.repeats,
         "env_steps_per_s": round(median, 1), "per_repeat": [round(r, 1) for r in rates],
         "env_steps_per_cpu_s": round(statistics.median(cpu_rates), 1),

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "throughput.py"
 SHORT = ["--steps", "100", "--warmup", "600", "--repeats", "1"]
@@ -27,4 +29,25 @@ def test_unknown_override_is_a_one_line_error() -> None:
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert "--override" in proc.stderr and "nope" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].endswith(
+        "graph_params.level_params_list[1].nope: unknown parameter (prefix with '+' to add a new key)")
+
+
+def test_unknown_env_is_a_one_line_error() -> None:
+    proc = subprocess.run([sys.executable, str(SCRIPT), *SHORT, "--env", "NoSuchEnv"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "--env NoSuchEnv: unknown environment" in proc.stderr
+
+
+def test_a_gymnasium_id_without_a_params_folder_runs_on_the_generic_defaults() -> None:
+    """The same resolution as train.py: an id with no folder under data/ gets the generic defaults."""
+    pytest.importorskip("gymnasium_robotics")
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--steps", "300", "--warmup", "310", "--repeats", "1",
+                           "--env", "gymnasium_robotics:PointMaze_UMaze-v3", "--algo", "SAC"],
+                          capture_output=True, text=True, timeout=300, check=True)
+    report = json.loads(proc.stdout)
+    assert report["env"] == "gymnasium_robotics:PointMaze_UMaze-v3"
+    assert report["levels"] == 1
+    assert report["gradient_updates_per_repeat"][0] > 0

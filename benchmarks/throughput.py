@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 sys.path.insert(0, str(ROOT))
 
+import bench_cli  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import gymnasium as gym  # noqa: E402
 import torch  # noqa: E402
 
@@ -92,9 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="EasyPlatforms")
     parser.add_argument("--algo", default="HiTS", help="SAC, HAC, HiTS or EAT")
-    parser.add_argument("--steps", type=int, default=5000, help="timed env steps per repeat")
-    parser.add_argument("--warmup", type=int, default=8000, help="env steps before learning starts")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=bench_cli.at_least(1), default=5000, help="timed env steps per repeat")
+    parser.add_argument("--warmup", type=bench_cli.at_least(0), default=8000, help="env steps before learning starts")
+    parser.add_argument("--repeats", type=bench_cli.at_least(1), default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", default=None, help="write a cProfile of the timed phases here")
     parser.add_argument("--override", nargs="*", default=[], help="graph_params overrides, KEY=VALUE")

@@ -41,6 +41,14 @@ def test_unknown_env_is_a_one_line_error() -> None:
     assert "--env NoSuchEnv: unknown environment" in proc.stderr
 
 
+@pytest.mark.parametrize("option", ["--repeats", "--steps"])
+def test_a_count_below_one_is_a_one_line_error(option: str) -> None:
+    proc = subprocess.run([sys.executable, str(SCRIPT), option, "0"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.strip().splitlines()[-1].endswith(f"argument {option}: must be >= 1, got 0")
+
+
 def test_a_gymnasium_id_without_a_params_folder_runs_on_the_generic_defaults() -> None:
     """The same resolution as train.py: an id with no folder under data/ gets the generic defaults."""
     pytest.importorskip("gymnasium_robotics")

@@ -11,6 +11,10 @@ difference A - B of each metric gets an interval from resampling both sides' see
 ``meets_margin`` says whether the difference of ``--metric`` reaches ``--margin`` (the EAT issue's target is
 EAT >= HiTS + 0.10 on NoisyPlatforms).
 
+Override paths are compared as the config names them today: a report from before the SAC settings moved from
+``algo_kwargs.flat_algo_kwargs`` to ``model_kwargs`` (commit b26504b) merges with one that names the same values the
+new way, and the report shows the new names.
+
 A seed stopped before the budget (``total_steps`` below ``steps``) is refused, since its late evaluations are
 missing, unless ``--allow-partial`` is given; the report then lists it under ``partial``.
 """
@@ -34,10 +38,23 @@ LAST_N = 5
 BOOTSTRAP_DRAWS = 10_000
 _SAME_SIDE = ("env", "algo", "steps", "overrides", "test_frequency", "test_episodes")
 """Report fields every file of one side must share."""
+_RENAMED_PATHS = {".algo_kwargs.flat_algo_kwargs.": ".model_kwargs."}
+"""Override path fragments the config has renamed (old: new); the values and their meaning are unchanged."""
 
 
 class CompareError(Exception):
     """Bad input, named by file and field."""
+
+
+def current_overrides(overrides: Sequence[str]) -> list[str]:
+    """``overrides`` with renamed paths written the way the config names them today."""
+    current = []
+    for override in overrides:
+        path, sep, value = override.partition("=")
+        for old, new in _RENAMED_PATHS.items():
+            path = path.replace(old, new)
+        current.append(path + sep + value)
+    return current
 
 
 def load_side(paths: Sequence[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -48,6 +65,7 @@ def load_side(paths: Sequence[str]) -> tuple[dict[str, Any], list[dict[str, Any]
         try:
             report = json.loads(Path(path).read_text())
             fields = {key: report[key] for key in _SAME_SIDE}
+            fields["overrides"] = current_overrides(fields["overrides"])
             file_runs = list(report["runs"])
         except FileNotFoundError:
             raise CompareError(f"{path}: no such file") from None

@@ -53,6 +53,24 @@ def test_sides_merge_files_and_the_margin_judges_the_chosen_metric(tmp_path: Pat
     assert compare.compare([a1, a2], [b], None, 0.1, "late", False) == report  # a fixed bootstrap generator
 
 
+def test_a_renamed_override_path_is_the_same_agent_and_a_different_value_is_not(tmp_path: Path) -> None:
+    old = "level_params_list[1].algo_kwargs.flat_algo_kwargs.alpha=0.54"    # as reports before b26504b name it
+    new = "level_params_list[1].model_kwargs.alpha=0.54"
+    penalty = "level_params_list[1].algo_kwargs.child_failure_penalty=-4.32"  # not renamed: kept as it is
+    a1 = _report(tmp_path / "a1.json", "EAT", {1: [0.5] * 10})
+    a2 = _report(tmp_path / "a2.json", "EAT", {2: [0.5] * 10})
+    b = _report(tmp_path / "b.json", "HiTS", {1: [0.1] * 10, 2: [0.1] * 10})
+    for path, overrides in ((a1, [penalty, old]), (a2, [penalty, new])):
+        report = json.loads(Path(path).read_text())
+        Path(path).write_text(json.dumps({**report, "overrides": overrides}))
+    merged = compare.compare([a1, a2], [b], None, 0.1, "late", False)
+    assert merged["a"]["seeds"] == [1, 2] and merged["a"]["overrides"] == [penalty, new]
+    report = json.loads(Path(a2).read_text())
+    Path(a2).write_text(json.dumps({**report, "overrides": [penalty, new.replace("0.54", "0.55")]}))
+    with pytest.raises(compare.CompareError, match="overrides .* differs from"):
+        compare.compare([a1, a2], [b], None, 0.1, "late", False)
+
+
 @pytest.mark.parametrize("case, culprit", [
     ("duplicate seed", "seed 1 appears twice"),
     ("mixed budgets", "steps 2000 differs from 1000"),

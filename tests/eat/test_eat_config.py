@@ -9,13 +9,22 @@ import gymnasium as gym
 import pytest
 
 import envs  # noqa: F401 - registers the Platforms environments
-from graph_rl.config import ConfigError, from_dict, resolve
+from graph_rl.config import ConfigError, apply_overrides, from_dict, resolve
 from graph_rl.config.graph_params import GraphParams
 from graph_rl.graph import build_graph
 from graph_rl.algorithms.eat import ChangingQ, ChangingQGap, ChangingTarget, DiscountedEnvGoalSubtask
 from graph_rl.rng import RngRegistry
 from graph_rl.subtasks import EnvGoalSubtask
 from tests.eat.test_eat_runs import DATA, EASY_EAT_REFERENCE
+
+
+NOISY_EAT_REFERENCE = [
+    "level_params_list[1].algo_kwargs.grad_steps_per_env_step=0.5",
+    "level_params_list[1].algo_kwargs.child_failure_penalty=-10.0",
+    "level_params_list[1].model_kwargs.alpha=1.25",
+]
+"""Undoes data/NoisyPlatforms/EAT's three departures from the EAT reference values (docs/research/eat.md)."""
+NOISY_VERDICT = DATA.parent / "docs" / "research" / "reports" / "noisyplatforms_2m" / "verdict_pen432_a054_5seeds.json"
 
 
 def shipped(env: str = "EasyPlatforms", algo: str = "EAT") -> dict[str, Any]:
@@ -61,6 +70,20 @@ def test_shipped_configs_build_changing_q_over_a_time_discounted_top() -> None:
         assert isinstance(root.subtask, DiscountedEnvGoalSubtask) and root.subtask.reward_normalization == c
         assert root.env_reward_discount == gamma and root.algorithm.time_discounted
         assert root.subtask.max_n_actions == 1000 and leaf.subtask.time.delta_t_max == 50
+
+
+def test_noisyplatforms_ships_the_agent_of_its_five_seed_verdict() -> None:
+    """The file is the reference values plus exactly the overrides the pre-registered comparison ran and passed."""
+    verdict = json.loads(NOISY_VERDICT.read_text())
+    assert verdict["a"]["seeds"] == [1, 2, 3, 4, 5] and verdict["meets_margin"]
+    raw = shipped("NoisyPlatforms")
+    reference = apply_overrides(raw, NOISY_EAT_REFERENCE)
+    assert reference != raw and apply_overrides(reference, verdict["a"]["overrides"]) == raw
+    top = build(env="NoisyPlatforms").nodes[0]
+    assert top.algorithm.child_failure_penalty == -4.32 and top.algorithm.params.grad_steps_per_env_step == 1.0
+    assert top.algorithm.learner.alpha == pytest.approx(0.54) and not top.algorithm.learner._config.auto_alpha
+    low = build(env="NoisyPlatforms").nodes[1]
+    assert low.algorithm.params.grad_steps_per_env_step == 0.5  # the lower level keeps the reference rate
 
 
 def test_easyplatforms_ships_the_tuned_termination_and_discount() -> None:

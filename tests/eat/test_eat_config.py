@@ -79,10 +79,10 @@ def test_noisyplatforms_ships_the_agent_of_its_five_seed_verdict() -> None:
     raw = shipped("NoisyPlatforms")
     reference = apply_overrides(raw, NOISY_EAT_REFERENCE)
     assert reference != raw and apply_overrides(reference, verdict["a"]["overrides"]) == raw
-    top = build(env="NoisyPlatforms").nodes[0]
+    assert not resolve(GraphParams, raw, []).level_params_list[1].model_kwargs.auto_alpha  # a fixed alpha
+    top, low = build(env="NoisyPlatforms").nodes
     assert top.algorithm.child_failure_penalty == -4.32 and top.algorithm.params.grad_steps_per_env_step == 1.0
-    assert top.algorithm.learner.alpha == pytest.approx(0.54) and not top.algorithm.learner._config.auto_alpha
-    low = build(env="NoisyPlatforms").nodes[1]
+    assert top.algorithm.learner.alpha == pytest.approx(0.54)
     assert low.algorithm.params.grad_steps_per_env_step == 0.5  # the lower level keeps the reference rate
 
 

@@ -31,7 +31,7 @@ def test_presets_are_the_generic_defaults_with_the_mazes_subgoal_bounds(
     """The presets depart from the generic defaults by the subgoal bounds of the maze's free area (its goal space is
     unbounded), so what the defaults' docstring promises is what the presets train; Medium's HiTS subgoals last
     at most L / H = 600 / 24 = 25 steps, not the defaults' 2 L / H; the UMaze's flat SAC discounts by 0.99, not
-    0.98; the UMaze's HiTS top level pays -2 for a failed subgoal test, not the defaults' -budget = -17
+    0.98, with [128, 128] networks, not [64, 64], and Polyak tau 0.02, not 0.005; the UMaze's HiTS top level pays -2 for a failed subgoal test, not the defaults' -budget = -17
     (docs/research/pointmaze.md, 3 seeds each, the UMaze ones on 3 more)."""
     preset = api.load_config(f"PointMaze_{maze}", algo)
     bounds = {"achieved_goal": [[-half_width] * 2, [half_width] * 2]}
@@ -39,7 +39,8 @@ def test_presets_are_the_generic_defaults_with_the_mazes_subgoal_bounds(
     if (maze, algo) == ("Medium", "HiTS"):
         graph.append("level_params_list[0].subtask_spec_params.delta_t_max=25")
     if (maze, algo) == ("UMaze", "SAC"):
-        graph.append("level_params_list[0].model_kwargs.gamma=0.99")
+        graph += ["level_params_list[0].model_kwargs.gamma=0.99", "level_params_list[0].model_kwargs.tau=0.02",
+                  "level_params_list[0].model_kwargs.hidden_layers=[128,128]"]
     if (maze, algo) == ("UMaze", "HiTS"):
         graph.append("level_params_list[1].algo_kwargs.child_failure_penalty=-2.0")
     generic = api.load_config(f"gymnasium_robotics:PointMaze_{maze}-v3", algo, run={"n_steps": n_steps}, graph=graph)

@@ -31,8 +31,9 @@ def test_presets_are_the_generic_defaults_with_the_mazes_subgoal_bounds(
     """The presets depart from the generic defaults by the subgoal bounds of the maze's free area (its goal space is
     unbounded), so what the defaults' docstring promises is what the presets train; Medium's HiTS subgoals last
     at most L / H = 600 / 24 = 25 steps, not the defaults' 2 L / H; the UMaze's flat SAC discounts by 0.99, not
-    0.98, with [128, 128] networks, not [64, 64], and Polyak tau 0.02, not 0.005; the UMaze's HiTS top level pays -2 for a failed subgoal test, not the defaults' -budget = -17
-    (docs/research/pointmaze.md, 3 seeds each, the UMaze ones on 3 more)."""
+    0.98, with [128, 128] networks, not [64, 64], and Polyak tau 0.02, not 0.005; the UMaze's HiTS top level pays
+    -2 for a failed subgoal test, not the defaults' -budget = -17 (docs/research/pointmaze.md, 3 seeds each, the
+    UMaze ones on 3 more)."""
     preset = api.load_config(f"PointMaze_{maze}", algo)
     bounds = {"achieved_goal": [[-half_width] * 2, [half_width] * 2]}
     graph = [] if algo == "SAC" else [f"level_params_list[0].subtask_spec_params.subgoal_bounds={json.dumps(bounds)}"]

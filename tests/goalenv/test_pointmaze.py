@@ -24,6 +24,14 @@ def test_preset_trains_and_reads_the_mazes_success_flag(algo: str, tmp_path: Pat
     assert len(train) >= 2 and set(train["success"]) <= {0, 1} and (train["length"] > 1).all()
 
 
+_PRESET_DEPARTURES = {
+    ("Medium", "HiTS"): ["level_params_list[0].subtask_spec_params.delta_t_max=25"],
+    ("UMaze", "SAC"): ["level_params_list[0].model_kwargs.gamma=0.99", "level_params_list[0].model_kwargs.tau=0.02",
+                       "level_params_list[0].model_kwargs.hidden_layers=[128,128]"],
+    ("UMaze", "HiTS"): ["level_params_list[1].algo_kwargs.child_failure_penalty=-2.0"],
+}
+
+
 @pytest.mark.parametrize("maze, n_steps, half_width", [("UMaze", 100_000, 1.5), ("Medium", 1_000_000, 3.0)])
 @pytest.mark.parametrize("algo", ["SAC", "HAC", "HiTS"])
 def test_presets_are_the_generic_defaults_with_the_mazes_subgoal_bounds(
@@ -37,13 +45,7 @@ def test_presets_are_the_generic_defaults_with_the_mazes_subgoal_bounds(
     preset = api.load_config(f"PointMaze_{maze}", algo)
     bounds = {"achieved_goal": [[-half_width] * 2, [half_width] * 2]}
     graph = [] if algo == "SAC" else [f"level_params_list[0].subtask_spec_params.subgoal_bounds={json.dumps(bounds)}"]
-    if (maze, algo) == ("Medium", "HiTS"):
-        graph.append("level_params_list[0].subtask_spec_params.delta_t_max=25")
-    if (maze, algo) == ("UMaze", "SAC"):
-        graph += ["level_params_list[0].model_kwargs.gamma=0.99", "level_params_list[0].model_kwargs.tau=0.02",
-                  "level_params_list[0].model_kwargs.hidden_layers=[128,128]"]
-    if (maze, algo) == ("UMaze", "HiTS"):
-        graph.append("level_params_list[1].algo_kwargs.child_failure_penalty=-2.0")
+    graph += _PRESET_DEPARTURES.get((maze, algo), [])
     generic = api.load_config(f"gymnasium_robotics:PointMaze_{maze}-v3", algo, run={"n_steps": n_steps}, graph=graph)
     assert preset.to_dict()["graph_params"] == generic.to_dict()["graph_params"]
     assert preset.run.env == generic.run.env and preset.run.n_steps == n_steps

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -84,6 +85,30 @@ def parse_and_load(parser: argparse.ArgumentParser, argv: Sequence[str] | None) 
     """The diagnostics' arguments and the agent at their ``source``; bad input exits 2 after one line."""
     args = parse_args(parser, argv)
     return args, load(parser.prog, args.source)
+
+
+REPO = Path(__file__).resolve().parents[1]
+CODE_PATHS = ("graph_rl", "envs", "data", "benchmarks", "scripts")
+"""What a measurement depends on; a change elsewhere (docs, tests) does not make a report's code differ."""
+
+
+def code_version(root: Path = REPO) -> dict[str, Any]:
+    """The commit a report's numbers come from, and the tracked files under :data:`CODE_PATHS` that differ from it.
+
+    Any change to the numerics (an operation's order, a random stream) moves every learning curve, so a report is
+    only comparable with one from the same code; without this a stale figure cannot be told from a current one.
+    Both are None outside a git checkout. Take it when the measurement starts: the tree may change during a run.
+    """
+
+    def git(*argv: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *argv], capture_output=True, text=True, check=True).stdout
+
+    try:
+        commit = git("rev-parse", "HEAD").strip()
+        status = git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "modified": None}
+    return {"commit": commit, "modified": sorted(line[3:] for line in status.splitlines())}
 
 
 def emit(prog: str, report: dict[str, Any], out: str | None) -> int:

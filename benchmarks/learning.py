@@ -27,7 +27,8 @@ shipped ``data/<env>/<algo>/`` files with the benchmark's steps and test setting
 test env like the original: ``--test-episodes`` deterministic test episodes every ``--test-frequency`` training
 episodes); its curve is read back from the run's ``metrics.jsonl``. Per seed the JSON reports the test success curve, the env
 steps and wall time at which test success first reached ``--threshold``, and the mean of the last 5 test
-evaluations. Targets for HiTS on EasyPlatforms (every seed): >= 0.9 within 100k env steps, and >= 0.9 on
+evaluations; the report as a whole names the commit it ran on and any library files edited since (``code``: curves
+move whenever the numerics do, so figures are comparable only between reports of the same code). Targets for HiTS on EasyPlatforms (every seed): >= 0.9 within 100k env steps, and >= 0.9 on
 average over the last 5 evaluations of the 300k-step run (the original research code: 0.95 at 68k on one
 seed; 0.85 at 94k, then collapse to 0.0, on another).
 """
@@ -294,6 +295,7 @@ def main() -> int:
              args.max_runtime, args.checkpoint_dir, args.resume) for s in seeds]
     from graph_rl.checkpoint import CheckpointError
 
+    code = bench_cli.code_version()
     start = time.monotonic()
     try:
         results = _run_all(args, jobs)
@@ -306,6 +308,7 @@ def main() -> int:
         "all_seeds_meet_targets": all(r["meets_targets"] for r in results),
         "wall_s": round(time.monotonic() - start, 1),
         "machine": {"cpus": os.cpu_count(), "jobs": args.jobs},
+        "code": code,
         "runs": results,
     }
     return bench_cli.emit(parser.prog, report, args.out)

@@ -1,9 +1,11 @@
-"""benchmarks/bench_cli.py: option types, the early --out check, and a report that survives a late write failure."""
+"""benchmarks/bench_cli.py: option types, the early --out check, a report that survives a late write failure, and the
+code version a report names."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,3 +54,29 @@ def test_emit_prints_the_report_even_when_out_fails_late(tmp_path: Path, capsys:
     captured = capsys.readouterr()
     assert json.loads(captured.out) == report
     assert captured.err.startswith(f"tool.py: error: --out {gone}:") and captured.err.count("\n") == 1
+
+
+def _git(repo: Path, *argv: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *argv], check=True, capture_output=True)
+
+
+def test_code_version_names_the_commit_and_the_changed_code_files_only(tmp_path: Path) -> None:
+    """A report measured on edited library code must say so; an edited doc or test does not change the numbers."""
+    repo = tmp_path / "repo"
+    for path in ("graph_rl/a.py", "data/E/A/graph_params.json", "docs/x.md", "tests/test_a.py"):
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text("0\n")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert bench_cli.code_version(repo) == {"commit": head, "modified": []}
+    for path in ("graph_rl/a.py", "data/E/A/graph_params.json", "docs/x.md", "tests/test_a.py"):
+        (repo / path).write_text("1\n")
+    (repo / "graph_rl" / "new.py").write_text("untracked\n")
+    assert bench_cli.code_version(repo) == {"commit": head, "modified": ["data/E/A/graph_params.json", "graph_rl/a.py"]}
+
+
+def test_code_version_outside_a_checkout_is_none(tmp_path: Path) -> None:
+    assert bench_cli.code_version(tmp_path) == {"commit": None, "modified": None}

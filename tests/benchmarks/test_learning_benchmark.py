@@ -13,6 +13,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "learning.py"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bench_cli  # noqa: E402
+
 FAST = ["--env", "EasyPlatforms", "--algo", "HiTS", "--seed-list", "1", "--steps", "1000000",
         "--test-frequency", "1", "--test-episodes", "1",
         "--override", *(f"level_params_list[{i}].algo_kwargs.learning_starts=0" for i in (0, 1))]
@@ -28,6 +32,7 @@ def test_max_runtime_reports_the_curve_so_far(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300, check=True)
     report = _report(proc.stdout)
     assert report == json.loads(out.read_text())
+    assert report["code"] == bench_cli.code_version()  # the commit the curve comes from
     (run,) = report["runs"]
     assert run["stop_reason"] == "max_runtime"
     assert 0 < run["total_steps"] < 1_000_000

@@ -111,6 +111,22 @@ def code_version(root: Path = REPO) -> dict[str, Any]:
     return {"commit": commit, "modified": sorted(line[3:] for line in status.splitlines())}
 
 
+def host(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
+    """The CPU a report ran on: its model and vector extensions, which decide the BLAS kernels (MKL picks its code
+    path by them, so the same code and seed give other curves on another CPU). None where ``cpuinfo`` is absent."""
+    try:
+        lines = cpuinfo.read_text().splitlines()
+    except OSError:
+        return {"cpus": os.cpu_count(), "cpu_model": None, "simd": None}
+    fields: dict[str, str] = {}
+    for line in lines:  # the first CPU's entry
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    simd = sorted(f for f in fields.get("flags", "").split() if f.startswith(("avx", "sse", "fma", "amx")))
+    return {"cpus": os.cpu_count(), "cpu_model": fields.get("model name"), "simd": simd}
+
+
 def emit(prog: str, report: dict[str, Any], out: str | None) -> int:
     """Print ``report`` as JSON, then write it to ``out``; 0, or 2 after a one-line error if ``out`` cannot be
     written (the printed report is not lost)."""

@@ -39,7 +39,6 @@ import argparse
 import contextlib
 import json
 import multiprocessing as mp
-import os
 import signal
 import sys
 import tempfile
@@ -307,7 +306,7 @@ def main() -> int:
         "targets": {"success": TARGET_SUCCESS, "within_steps": TARGET_STEPS, "final_mean_last": LAST_N},
         "all_seeds_meet_targets": all(r["meets_targets"] for r in results),
         "wall_s": round(time.monotonic() - start, 1),
-        "machine": {"cpus": os.cpu_count(), "jobs": args.jobs},
+        "machine": {**bench_cli.host(), "jobs": args.jobs},
         "code": code,
         "runs": results,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,11 @@ def test_code_version_names_the_commit_and_the_changed_code_files_only(tmp_path:
 
 def test_code_version_outside_a_checkout_is_none(tmp_path: Path) -> None:
     assert bench_cli.code_version(tmp_path) == {"commit": None, "modified": None}
+
+
+def test_host_reads_the_first_cpus_model_and_vector_extensions(tmp_path: Path) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: CPU A\nflags\t\t: fpu sse2 avx2 avx512f pse\n\n"
+                    "processor\t: 1\nmodel name\t: CPU B\nflags\t\t: fpu sse2\n")
+    assert bench_cli.host(info) == {"cpus": os.cpu_count(), "cpu_model": "CPU A", "simd": ["avx2", "avx512f", "sse2"]}
+    assert bench_cli.host(tmp_path / "absent") == {"cpus": os.cpu_count(), "cpu_model": None, "simd": None}

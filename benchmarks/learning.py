@@ -252,7 +252,7 @@ def _run_all(args: argparse.Namespace, jobs: list[tuple]) -> list[dict[str, Any]
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches every worker; each stops and reports
         signal.signal(signal.SIGTERM, lambda signum, frame: stop_all.set())
         with ctx.Pool(min(args.jobs, len(jobs)), initializer=_init_worker, initargs=(stop_all,)) as pool:
-            results = pool.map(_run_seed_star, jobs)
+            results = pool.map(_run_seed_star, jobs, chunksize=1)  # seeds start in list order, none waits behind another
     else:  # one seed after another: a stopped seed stops the later ones after their first episode, as in a pool
         global _STOP_ALL
         _STOP_ALL = stop_all = threading.Event()

@@ -27,10 +27,11 @@ shipped ``data/<env>/<algo>/`` files with the benchmark's steps and test setting
 test env like the original: ``--test-episodes`` deterministic test episodes every ``--test-frequency`` training
 episodes); its curve is read back from the run's ``metrics.jsonl``. Per seed the JSON reports the test success curve, the env
 steps and wall time at which test success first reached ``--threshold``, and the mean of the last 5 test
-evaluations; the report as a whole names the commit it ran on and any library files edited since (``code``: curves
-move whenever the numerics do, so figures are comparable only between reports of the same code). Targets for HiTS on EasyPlatforms (every seed): >= 0.9 within 100k env steps, and >= 0.9 on
-average over the last 5 evaluations of the 300k-step run (the original research code: 0.95 at 68k on one
-seed; 0.85 at 94k, then collapse to 0.0, on another).
+evaluations. The report names the commit it ran on with any library files edited since (``code``) and the CPU
+(``machine``): curves move whenever the numerics do, and MKL's kernels differ by CPU, so figures are comparable only
+between reports of the same code on the same CPU. Targets for HiTS on EasyPlatforms (every seed): >= 0.9 within 100k
+env steps, and >= 0.9 on average over the last 5 evaluations of the 300k-step run (the original research code: 0.95
+at 68k on one seed; 0.85 at 94k, then collapse to 0.0, on another).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """benchmarks/bench_cli.py: option types, the early --out check, a report that survives a late write failure, and the
-code version a report names."""
+code and CPU a report names."""
 
 from __future__ import annotations
 

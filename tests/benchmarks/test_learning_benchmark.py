@@ -32,7 +32,7 @@ def test_max_runtime_reports_the_curve_so_far(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300, check=True)
     report = _report(proc.stdout)
     assert report == json.loads(out.read_text())
-    assert report["code"] == bench_cli.code_version()  # the commit and the CPU the curve comes from
+    assert report["code"] == bench_cli.code_version()  # the commit and CPU the curve comes from
     assert report["machine"] == {**bench_cli.host(), "jobs": 1}
     (run,) = report["runs"]
     assert run["stop_reason"] == "max_runtime"

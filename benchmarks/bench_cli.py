@@ -112,19 +112,12 @@ def code_version(root: Path = REPO) -> dict[str, Any]:
 
 
 def host(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
-    """The CPU a report ran on: its model and vector extensions, which decide the BLAS kernels (MKL picks its code
-    path by them, so the same code and seed give other curves on another CPU). None where ``cpuinfo`` is absent."""
-    try:
-        lines = cpuinfo.read_text().splitlines()
-    except OSError:
-        return {"cpus": os.cpu_count(), "cpu_model": None, "simd": None}
-    fields: dict[str, str] = {}
-    for line in lines:  # the first CPU's entry
-        key, sep, value = line.partition(":")
-        if sep:
-            fields.setdefault(key.strip(), value.strip())
-    simd = sorted(f for f in fields.get("flags", "").split() if f.startswith(("avx", "sse", "fma", "amx")))
-    return {"cpus": os.cpu_count(), "cpu_model": fields.get("model name"), "simd": simd}
+    """The CPU a report ran on (``graph_rl.session.setup.cpu_features``: the same code and seed give other curves on
+    another CPU)."""
+    from graph_rl.session.setup import cpu_features
+
+    model, simd = cpu_features(cpuinfo)
+    return {"cpus": os.cpu_count(), "cpu_model": model, "simd": simd}
 
 
 def emit(prog: str, report: dict[str, Any], out: str | None) -> int:

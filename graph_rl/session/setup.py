@@ -123,7 +123,8 @@ class RunConfig:
 
 
 def versions() -> dict[str, str | None]:
-    """Versions (and the hash seed) that the reproducibility guarantee depends on."""
+    """Versions (and the hash seed and CPU) that the reproducibility guarantee depends on."""
+    model, simd = cpu_features()
     return {
         "pythonhashseed": HASH_SEED_AT_IMPORT,
         "graph_rl": graph_rl.__version__,
@@ -131,7 +132,26 @@ def versions() -> dict[str, str | None]:
         "numpy": np.__version__,
         "gymnasium": gym.__version__,
         "python": platform.python_version(),
+        "cpu_model": model,
+        "cpu_simd": None if simd is None else " ".join(simd),
     }
+
+
+def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str | None, list[str] | None]:
+    """The first CPU's model and vector extensions. MKL picks its kernels by the extensions, so the same code and
+    seed give other bits on another CPU, and a chaotic learner turns them into another run. None where ``cpuinfo``
+    is absent (not Linux)."""
+    try:
+        lines = cpuinfo.read_text().splitlines()
+    except OSError:
+        return None, None
+    fields: dict[str, str] = {}
+    for line in lines:  # the first CPU's entry
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    simd = sorted(f for f in fields.get("flags", "").split() if f.startswith(("avx", "sse", "fma", "amx")))
+    return fields.get("model name"), simd
 
 
 def resolve_names(env: str | None, algo: str | None, data_root: Path) -> tuple[str, str, Path | None]:

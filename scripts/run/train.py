@@ -78,12 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _warn_version_drift(saved: dict[str, str]) -> None:
-    """Resuming under other library versions works, but voids the same-metrics guarantee: say so."""
+    """Resuming under other library versions or on another CPU works, but voids the same-metrics guarantee: say so."""
     from graph_rl.session.setup import versions
 
     now = versions()
     keys = ("graph_rl", "torch", "numpy", "gymnasium")
     drift = [f"{k} {saved.get(k)} -> {now[k]}" for k in keys if saved.get(k) != now[k]]
+    if "cpu_simd" in saved and saved["cpu_simd"] != now["cpu_simd"]:  # older checkpoints do not record it
+        drift.append("the CPU's vector extensions")
     if drift:
         print(f"graph_rl: warning: checkpoint written with other versions ({', '.join(drift)}); "
               "the resumed run may differ from an uninterrupted one", file=sys.stderr)

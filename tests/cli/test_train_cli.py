@@ -181,3 +181,25 @@ def test_device_cuda_trains(tmp_path: Path) -> None:
     again = run_script(TRAIN, *TINY, "--device", "cuda", "--logdir", tmp_path / "again")
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "run" / "metrics.jsonl").read_bytes() == (tmp_path / "again" / "metrics.jsonl").read_bytes()
+
+
+def test_resume_on_another_cpu_warns_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """Another CPU voids the same-metrics guarantee (MKL's kernels differ by vector extensions): a resume says so in
+    one line. A checkpoint from before the CPU was recorded, or from this CPU, gets no warning."""
+    import importlib.util
+
+    from graph_rl.session.setup import cpu_features, versions
+
+    spec = importlib.util.spec_from_file_location("train_cli", TRAIN)
+    assert spec is not None and spec.loader is not None
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    now = versions()
+    simd = cpu_features()[1]
+    assert now["cpu_simd"] == (None if simd is None else " ".join(simd))
+    train._warn_version_drift(now)
+    train._warn_version_drift({k: v for k, v in now.items() if not k.startswith("cpu")})
+    assert capsys.readouterr().err == ""
+    train._warn_version_drift({**now, "cpu_simd": "sse2"})
+    err = capsys.readouterr().err
+    assert "the CPU's vector extensions" in err and err.count("\n") == 1

@@ -102,6 +102,7 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(1)
+    code = bench_cli.code_version()
     n_total = args.warmup + args.steps * args.repeats
     try:
         config = _config(args, n_total)
@@ -139,7 +140,8 @@ def main() -> None:
         "env_steps_per_cpu_s": round(statistics.median(cpu_rates), 1),
         "gradient_updates_per_repeat": updates, "warmup_steps_per_s_no_learning": round(warmup_rate, 1),
         "target_env_steps_per_s": TARGET_STEPS_PER_S, "meets_target": median >= TARGET_STEPS_PER_S,
-        "machine": {"cpus": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()],
+        "code": code,
+        "machine": {**bench_cli.host(), "load_avg": [round(x, 2) for x in os.getloadavg()],
                     "python": platform.python_version(), "torch": torch.__version__},
     }, indent=2))
 

@@ -126,6 +126,7 @@ def main() -> int:
         on_cell_execute=on_execute,
         on_cell_executed=on_executed,
     )
+    code = bench_cli.code_version()
     start = time.perf_counter()
     client.execute()
     total = time.perf_counter() - start
@@ -138,7 +139,8 @@ def main() -> int:
         "cell_wall_s": {str(i): s for i, s in sorted(cell_s.items()) if nb.cells[i].cell_type == "code"},
         **claims,
         "all_hold": all(all(claims[k]["holds"].values()) for k in ("lesson1", "lesson2")),
-        "host": {"machine": platform.machine(), "processor": platform.processor(), "cpus": os.cpu_count()},
+        "code": code,
+        "host": {**bench_cli.host(), "machine": platform.machine()},
     }
     return bench_cli.emit(parser.prog, report, args.out)
 

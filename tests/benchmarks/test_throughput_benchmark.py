@@ -11,6 +11,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "throughput.py"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bench_cli  # noqa: E402
+
 SHORT = ["--steps", "100", "--warmup", "600", "--repeats", "1"]
 
 
@@ -22,6 +26,8 @@ def test_override_changes_the_measured_config() -> None:
     assert report["overrides"] == [f"{key}=0.25"]
     assert report["grad_steps_per_env_step"][1] == 0.25
     assert report["env_steps_per_s"] > 0
+    assert report["code"] == bench_cli.code_version()  # a speed figure is only comparable on the same code and CPU
+    assert {k: report["machine"][k] for k in ("cpus", "cpu_model", "simd")} == bench_cli.host()
 
 
 def test_unknown_override_is_a_one_line_error() -> None:

@@ -35,6 +35,9 @@ HITS_TUNING = [
 ]
 """Where the EasyPlatforms and Platforms HiTS files depart from the reference values, which NoisyPlatforms keeps
 (docs/research/hits_easyplatforms.md and platforms.md: 20 subgoals of at most 50 steps)."""
+EASY_HITS_TUNING = [*HITS_TUNING, "level_params_list[1].model_kwargs.learning_rate=0.00029103"]
+"""EasyPlatforms' top level also learns at 1.5 times the reference rate (the held-out comparison on seeds 11-20 in
+docs/research/hits_easyplatforms.md); Platforms was not measured with it."""
 
 
 @pytest.mark.parametrize("env", ["EasyPlatforms", "Platforms", "NoisyPlatforms"])
@@ -42,7 +45,7 @@ HITS_TUNING = [
 def test_shipped_files_load_and_build(env: str, algo: str) -> None:
     raw = load(env, algo)
     # The original ships identical graph files per algorithm; we depart from them only where docs/research says.
-    tuning = HITS_TUNING if (env, algo) in {("EasyPlatforms", "HiTS"), ("Platforms", "HiTS")} else []
+    tuning = {("EasyPlatforms", "HiTS"): EASY_HITS_TUNING, ("Platforms", "HiTS"): HITS_TUNING}.get((env, algo), [])
     assert raw == apply_overrides(load("NoisyPlatforms", algo), tuning)
     graph = build(raw, algo, n_steps=1000)
     assert graph.root is graph.nodes[0]

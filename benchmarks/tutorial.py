@@ -13,7 +13,8 @@ Claims checked, from the runs' ``metrics.jsonl`` (``late`` = the last quarter of
 - lesson 1: with alpha 5.0 the policy entropy stays near its maximum (late mean >= 0.9 log 2) and the mean Q sits at
   the ``force_negative`` ceiling (late mean > -1); with the shipped alpha the entropy is lower and Q more negative.
 - lesson 2: with budget 20 the top level uses most of its budget (mean ``budget_use`` >= 0.7), with budget 200 at most
-  a fifth of it, and failed tests (penalty -200) pull the top level's Q below budget 20's.
+  a fifth of it, and failed tests (penalty -200; the lesson restores the default -budget) pull the top level's Q
+  below budget 20's.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ The suite runs it with ``GRAPH_RL_TUTORIAL_SCALE=0.2``: lessons 1 and 2 train 6k
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
@@ -59,6 +60,11 @@ def test_tutorial_executes_and_its_lessons_hold(tmp_path: Path, monkeypatch: pyt
     # 15k's fifth is raised to 6k so that lesson 1 still has a test block to plot).
     for run in ("sac-alpha-shipped", "hits-budget-20"):
         assert 6_000 <= max(r["step"] for r in read_metrics(out / run)) < 6_500
+    # Lesson 2 explains its Q panel by a testing penalty that follows the budget (the default, -max_n_actions); the
+    # shipped file fixes it at -10, so the lesson must unset it.
+    for run in ("hits-budget-20", "hits-budget-200"):
+        config = json.loads((out / run / "config.json").read_text())
+        assert config["graph_params"]["level_params_list"][1]["algo_kwargs"]["child_failure_penalty"] is None
     # benchmarks/tutorial.py reads its figures from these very run directories.
     claims = tutorial.lesson_claims(out)
     figures = [*claims["lesson1"]["entropy_late"].values(), *claims["lesson1"]["q_mean_late"].values(),

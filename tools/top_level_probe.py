@@ -17,19 +17,28 @@ and every observation its root acts on is kept. At those states, printed as JSON
 - per action dimension, the actor's mean ``|tanh(mu)|`` and the spread of its samples;
 - ``goal_sensitivity_per_dim``: per action dimension, how much the deterministic action moves when the state stays
   and the desired goal is swapped for the other goals met in the episodes (the within-state standard deviation,
-  averaged over states; near 0 in a dimension: the level does not condition that part of its action on the goal).
+  averaged over states; near 0 in a dimension: the level does not condition that part of its action on the goal);
+- ``entropy_term_bound``: ``alpha * act_dim * ln 2``, the bonus per decision of a uniform policy on the action box,
+  the largest there is. Above the level's per-decision cost, a broad policy earns more by not finishing than by
+  finishing, so soft targets exceed 0 (docs/research/hits_easyplatforms.md#saturation);
+- ``critic_saturation`` (force-negative critics, ``Q = logsigmoid(z)``; null otherwise): over the level's replay
+  buffer, the share of stored (observation, action) pairs with ``z > 5`` and ``z > 10``, where ``dQ/dz = 1 - exp(Q)``
+  is under 0.007 and 0.00005. Targets above 0 drive ``z`` there and leave it: the critic reads 0 for every action
+  and gives the actor no gradient.
 
 Every random number comes from a generator seeded by ``--seed`` (default: the run's seed), never the agent's own.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -90,6 +99,30 @@ def probe(learner: Any, obs: torch.Tensor, n_samples: int, generator: torch.Gene
     }
 
 
+SATURATION_LOGITS = (5.0, 10.0)
+
+
+def critic_saturation(learner: Any, obs: torch.Tensor, act: torch.Tensor) -> dict[str, Any] | None:
+    """Shares of (obs, act) rows where a force-negative critic's logit is above each of ``SATURATION_LOGITS``.
+
+    ``Q = logsigmoid(z)`` is monotone in ``z``, so ``z > c`` is ``Q > logsigmoid(c)``: read from ``q_values``
+    (the smaller twin) without touching the learner's internals. None for a critic without that head.
+    """
+    if not getattr(getattr(learner, "config", None), "force_negative", False):
+        return None
+    q = learner.q_values(obs, act)
+    shares = {f"share_logit_above_{c:g}": round(float((q > F.logsigmoid(torch.tensor(c))).float().mean()), 3)
+              for c in SATURATION_LOGITS}
+    return {"transitions": int(obs.shape[0]), **shares}
+
+
+def replay_pairs(buffer: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """The stored (observation, action) pairs of a replay buffer, from its public state."""
+    state = buffer.state_dict()
+    obs_dim, act_dim, rows = state["obs_dim"], state["act_dim"], state["rows"]
+    return rows[:, :obs_dim], rows[:, 2 * obs_dim: 2 * obs_dim + act_dim]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = bench_cli.parser(__doc__, episodes=10)
     parser.add_argument("--samples", type=bench_cli.at_least(2), default=64,
@@ -106,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = agent.config.seed if args.seed is None else args.seed
     result = evaluate(agent, n_episodes=args.episodes, seed=seed)
     obs = torch.from_numpy(np.stack(recorder.observations))
+    learner = root.algorithm.learner
     report = {
         "checkpoint": str(agent.checkpoint.path),
         "step": agent.checkpoint.step,
@@ -115,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         "episodes": args.episodes,
         "success_rate": result.success_rate,
         "mean_length": result.mean_length,
-        **probe(root.algorithm.learner, obs, args.samples, torch.Generator().manual_seed(seed)),
-        "goal_sensitivity_per_dim": goal_sensitivity(root.algorithm.learner, obs, root.subtask.goal_slice),
+        **probe(learner, obs, args.samples, torch.Generator().manual_seed(seed)),
+        "goal_sensitivity_per_dim": goal_sensitivity(learner, obs, root.subtask.goal_slice),
+        "entropy_term_bound": round(learner.alpha * learner.act_dim * math.log(2.0), 3),
+        "critic_saturation": critic_saturation(learner, *replay_pairs(root.algorithm.buffer)),
     }
     return bench_cli.emit(parser.prog, report, args.out)
 

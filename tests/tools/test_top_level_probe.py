@@ -73,6 +73,37 @@ def test_goal_sensitivity_tells_a_goal_conditioned_dimension_from_a_blind_one() 
     assert tlp.goal_sensitivity(_GoalBlindInDim1(), obs[1:], slice(1, 2)) == [0.0, 0.0]  # one goal: nothing to swap
 
 
+class _LogitLearner:
+    """A critic whose logit is the observation's first entry: Q = logsigmoid(obs_0) when force-negative."""
+
+    def __init__(self, force_negative: bool) -> None:
+        self.config = type("Config", (), {"force_negative": force_negative})()
+
+    def q_values(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+        z = obs[:, 0]
+        return torch.nn.functional.logsigmoid(z) if self.config.force_negative else z
+
+
+def test_critic_saturation_counts_the_logits_past_each_threshold() -> None:
+    obs = torch.tensor([[-10.0], [0.0], [4.9], [6.0], [9.0], [12.0], [30.0], [200.0]])  # 200: Q rounds to 0
+    act = torch.zeros(len(obs), 1)
+    report = tlp.critic_saturation(_LogitLearner(True), obs, act)
+    assert report == {"transitions": 8, "share_logit_above_5": 5 / 8, "share_logit_above_10": 3 / 8}
+    assert tlp.critic_saturation(_LogitLearner(False), obs, act) is None  # a linear head does not saturate
+
+
+def test_replay_pairs_are_the_stored_observations_and_actions() -> None:
+    from graph_rl.replay import ReplayBuffer
+
+    buffer = ReplayBuffer(8, obs_dim=3, act_dim=2, rng=np.random.default_rng(0))
+    for i in range(5):
+        obs, act = np.full(3, i, np.float32), np.full(2, -i / 10, np.float32)
+        buffer.add(obs, act, -1.0, obs + 100, False)
+    obs, act = tlp.replay_pairs(buffer)
+    assert obs.tolist() == [[float(i)] * 3 for i in range(5)]
+    assert np.allclose(act.numpy(), [[-i / 10] * 2 for i in range(5)])
+
+
 def _probe_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "tools" / "top_level_probe.py"), *args],
                           capture_output=True, text=True, timeout=300, check=False)
@@ -99,6 +130,10 @@ def test_a_saved_hits_agent_is_probed_at_its_top_level_decisions(tmp_path: Path)
     assert report["q_deterministic"]["mean"] <= 0.0  # force-negative critic
     assert len(report["abs_tanh_mu_per_dim"]) == len(report["sample_std_per_dim"]) == 5
     assert len(report["goal_sensitivity_per_dim"]) == 5 and min(report["goal_sensitivity_per_dim"]) >= 0.0
+    assert report["entropy_term_bound"] == pytest.approx(1.1173 * 5 * np.log(2), abs=1e-2)
+    saturation = report["critic_saturation"]  # the top level's critic is force-negative in the shipped file
+    assert saturation["transitions"] >= report["states"]
+    assert 0.0 <= saturation["share_logit_above_10"] <= saturation["share_logit_above_5"] <= 1.0
 
 
 def test_flat_agents_and_missing_checkpoints_are_one_line_errors(tmp_path: Path) -> None:

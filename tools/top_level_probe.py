@@ -116,13 +116,6 @@ def critic_saturation(learner: Any, obs: torch.Tensor, act: torch.Tensor) -> dic
     return {"transitions": int(obs.shape[0]), **shares}
 
 
-def replay_pairs(buffer: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """The stored (observation, action) pairs of a replay buffer, from its public state."""
-    state = buffer.state_dict()
-    obs_dim, act_dim, rows = state["obs_dim"], state["act_dim"], state["rows"]
-    return rows[:, :obs_dim], rows[:, 2 * obs_dim: 2 * obs_dim + act_dim]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = bench_cli.parser(__doc__, episodes=10)
     parser.add_argument("--samples", type=bench_cli.at_least(2), default=64,
@@ -140,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     result = evaluate(agent, n_episodes=args.episodes, seed=seed)
     obs = torch.from_numpy(np.stack(recorder.observations))
     learner = root.algorithm.learner
+    stored = root.algorithm.buffer.transitions()
     report = {
         "checkpoint": str(agent.checkpoint.path),
         "step": agent.checkpoint.step,
@@ -152,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         **probe(learner, obs, args.samples, torch.Generator().manual_seed(seed)),
         "goal_sensitivity_per_dim": goal_sensitivity(learner, obs, root.subtask.goal_slice),
         "entropy_term_bound": round(learner.alpha * learner.act_dim * math.log(2.0), 3),
-        "critic_saturation": critic_saturation(learner, *replay_pairs(root.algorithm.buffer)),
+        "critic_saturation": critic_saturation(learner, stored.obs, stored.act),
     }
     return bench_cli.emit(parser.prog, report, args.out)
 

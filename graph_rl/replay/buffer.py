@@ -132,6 +132,14 @@ class ReplayBuffer:
         rows = self._data_t.index_select(0, idx)
         if self.device.type != "cpu":
             rows = rows.to(self.device, non_blocking=True)
+        return self._as_batch(rows)
+
+    def transitions(self) -> ReplayBatch:
+        """Every stored transition as views on host memory, in slot order (the ring's, not time order once it has
+        wrapped). For inspecting what a level learns from; training draws through :meth:`sample`."""
+        return self._as_batch(self._data_t[: self._size])
+
+    def _as_batch(self, rows: torch.Tensor) -> ReplayBatch:
         obs, next_obs, act, scalars = rows.split(self._split, dim=1)
         rew, done, discount_exponent = scalars.unbind(1)
         return ReplayBatch(obs, act, rew, next_obs, done, discount_exponent)

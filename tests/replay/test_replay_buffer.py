@@ -67,6 +67,18 @@ def test_sample_returns_stored_transitions() -> None:
     assert torch.equal(batch.discount_exponent, (ids % 4 + 1).float())
 
 
+def test_transitions_are_the_stored_observations_and_actions() -> None:
+    buffer = ReplayBuffer(8, obs_dim=3, act_dim=2, rng=np.random.default_rng(0))
+    for i in range(5):
+        obs, act = np.full(3, i, np.float32), np.full(2, -i / 10, np.float32)
+        buffer.add(obs, act, -1.0, obs + 100, False)
+    stored = buffer.transitions()
+    assert stored.obs.tolist() == [[float(i)] * 3 for i in range(5)]
+    assert np.allclose(stored.act.numpy(), [[-i / 10] * 2 for i in range(5)])
+    assert stored.next_obs.tolist() == [[100.0 + i] * 3 for i in range(5)]
+    assert stored.rew.tolist() == [-1.0] * 5 and stored.done.tolist() == [0.0] * 5
+
+
 def test_sampling_uses_only_its_generator() -> None:
     def run(disturb: bool) -> list[torch.Tensor]:
         buffer = ReplayBuffer(100, 3, 2, np.random.default_rng(42))

@@ -92,18 +92,6 @@ def test_critic_saturation_counts_the_logits_past_each_threshold() -> None:
     assert tlp.critic_saturation(_LogitLearner(False), obs, act) is None  # a linear head does not saturate
 
 
-def test_replay_pairs_are_the_stored_observations_and_actions() -> None:
-    from graph_rl.replay import ReplayBuffer
-
-    buffer = ReplayBuffer(8, obs_dim=3, act_dim=2, rng=np.random.default_rng(0))
-    for i in range(5):
-        obs, act = np.full(3, i, np.float32), np.full(2, -i / 10, np.float32)
-        buffer.add(obs, act, -1.0, obs + 100, False)
-    obs, act = tlp.replay_pairs(buffer)
-    assert obs.tolist() == [[float(i)] * 3 for i in range(5)]
-    assert np.allclose(act.numpy(), [[-i / 10] * 2 for i in range(5)])
-
-
 def _probe_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "tools" / "top_level_probe.py"), *args],
                           capture_output=True, text=True, timeout=300, check=False)

@@ -137,10 +137,17 @@ def versions() -> dict[str, str | None]:
     }
 
 
+X86_VECTOR_PREFIXES = ("avx", "sse", "fma", "amx")
+"""x86 ``flags`` that change which matmul kernels MKL runs (SSE, AVX, FMA, AMX)."""
+ARM_VECTOR_PREFIXES = ("asimd", "sve", "sme", "fphp", "bf16", "i8mm")
+"""ARM ``Features`` that do the same (NEON, SVE, SME, half precision, bfloat16, int8 matrix multiply)."""
+
+
 def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str | None, list[str] | None]:
-    """The first CPU's model and vector extensions. MKL picks its kernels by the extensions, so the same code and
-    seed give other bits on another CPU, and a chaotic learner turns them into another run. None where ``cpuinfo``
-    is absent (not Linux)."""
+    """The first CPU's model and vector extensions. MKL (x86) and oneDNN/KleidiAI (ARM) pick their kernels by the
+    extensions, so the same code and seed give other bits on another CPU, and a chaotic learner turns them into
+    another run. x86 lists them as ``flags``, ARM as ``Features``; an ARM CPU without a ``model name`` is named by its
+    implementer and part codes. None where ``cpuinfo`` is absent (not Linux)."""
     try:
         lines = cpuinfo.read_text().splitlines()
     except OSError:
@@ -150,8 +157,14 @@ def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str | None, lis
         key, sep, value = line.partition(":")
         if sep:
             fields.setdefault(key.strip(), value.strip())
-    simd = sorted(f for f in fields.get("flags", "").split() if f.startswith(("avx", "sse", "fma", "amx")))
-    return fields.get("model name"), simd
+    if "flags" in fields:
+        simd = sorted(f for f in fields["flags"].split() if f.startswith(X86_VECTOR_PREFIXES))
+    else:
+        simd = sorted(f for f in fields.get("Features", "").split() if f.startswith(ARM_VECTOR_PREFIXES))
+    model = fields.get("model name")
+    if model is None and "CPU part" in fields:
+        model = f"implementer {fields.get('CPU implementer', '?')} part {fields['CPU part']}"
+    return model, simd
 
 
 def resolve_names(env: str | None, algo: str | None, data_root: Path) -> tuple[str, str, Path | None]:

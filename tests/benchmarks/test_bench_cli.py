@@ -89,3 +89,16 @@ def test_host_reads_the_first_cpus_model_and_vector_extensions(tmp_path: Path) -
                     "processor\t: 1\nmodel name\t: CPU B\nflags\t\t: fpu sse2\n")
     assert bench_cli.host(info) == {"cpus": os.cpu_count(), "cpu_model": "CPU A", "simd": ["avx2", "avx512f", "sse2"]}
     assert bench_cli.host(tmp_path / "absent") == {"cpus": os.cpu_count(), "cpu_model": None, "simd": None}
+
+
+def test_host_reads_an_arm_cpus_features_and_part(tmp_path: Path) -> None:
+    """ARM Linux has no ``flags`` or ``model name``: without this, two different ARM CPUs would read the same."""
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nBogoMIPS\t: 243.75\nFeatures\t: fp asimd evtstrm aes crc32 atomics fphp asimdhp "
+                    "asimddp sve sve2 bf16 i8mm\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU part\t: 0xd4f\n\n"
+                    "processor\t: 1\nFeatures\t: fp asimd\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n")
+    assert bench_cli.host(info) == {
+        "cpus": os.cpu_count(),
+        "cpu_model": "implementer 0x41 part 0xd4f",
+        "simd": ["asimd", "asimddp", "asimdhp", "bf16", "fphp", "i8mm", "sve", "sve2"],
+    }

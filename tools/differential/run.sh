@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 # The shipped EasyPlatforms and Platforms HiTS files depart from the original's values (docs/research): undo that.
 AS_ORIGINAL=(level_params_list[0].subtask_spec_params.delta_t_max=-1 level_params_list[1].algo_kwargs.child_failure_penalty=null
   level_params_list[1].algo_kwargs.grad_steps_per_env_step=0.5
-  level_params_list[1].model_kwargs.learning_rate=0.0001940204674106782)
+  level_params_list[1].model_kwargs.learning_rate=0.0001940204674106782 level_params_list[1].model_kwargs.alpha=1.1172711243974338)
 AS_ORIGINAL_BUDGET=("${AS_ORIGINAL[@]}" level_params_list[1].subtask_spec_params.max_n_actions=10)
 scenario() {  # name env episodes seed [--set ...] [-- overrides for graph_rl]
   local name=$1 env=$2 episodes=$3 seed=$4; shift 4

@@ -146,8 +146,8 @@ ARM_VECTOR_PREFIXES = ("asimd", "sve", "sme", "fphp", "bf16", "i8mm")
 def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str | None, list[str] | None]:
     """The first CPU's model and vector extensions. BLAS libraries (MKL on x86, and those on ARM) pick their kernels
     by the extensions, so the same code and seed give other bits on another CPU, and a chaotic learner turns them
-    into another run. x86 lists them as ``flags``, ARM as ``Features``; an ARM CPU without a ``model name`` is named by its
-    implementer and part codes. None where ``cpuinfo`` is absent (not Linux)."""
+    into another run. x86 lists them as ``flags``, ARM as ``Features``; an ARM CPU without a ``model name`` is named
+    by its implementer and part codes. None where ``cpuinfo`` is absent (not Linux)."""
     try:
         lines = cpuinfo.read_text().splitlines()
     except OSError:

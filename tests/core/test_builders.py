@@ -41,8 +41,8 @@ EASY_HITS_TUNING = [
     "level_params_list[1].model_kwargs.alpha=0.43",
 ]
 """EasyPlatforms' top level also learns at 2 times the reference rate with alpha 0.43 instead of 1.117, which keeps its
-entropy bonus from outweighing its step cost (the held-out screens on seeds 11-20 in docs/research/hits_easyplatforms.md);
-Platforms was not measured with them."""
+entropy bonus from outweighing its step cost (the held-out screens on seeds 11-20 in
+docs/research/hits_easyplatforms.md); Platforms was not measured with them."""
 
 
 @pytest.mark.parametrize("env", ["EasyPlatforms", "Platforms", "NoisyPlatforms"])

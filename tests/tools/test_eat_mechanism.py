@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import eat_mechanism as mech  # noqa: E402
+from saved_runs import saved_run  # noqa: E402
 
 
 def _frozen(steps: int, spans: list[tuple[int, int, int]]) -> np.ndarray:
@@ -59,14 +60,8 @@ def test_without_onsets_only_the_overall_rate_is_reported() -> None:
 @pytest.fixture(scope="module")
 def eat_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A short NoisyPlatforms EAT run that terminates on any change of target, saved by learning.py --checkpoint-dir."""
-    root = tmp_path_factory.mktemp("mech")
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "learning.py"), "--env", "NoisyPlatforms", "--algo", "EAT",
-         "--seed-list", "1", "--steps", "1000", "--test-frequency", "1", "--test-episodes", "1",
-         "--checkpoint-dir", str(root),
-         "--override", "eat.strategy=changing_target", "eat.target_threshold=0.0", "eat.warmup_steps=0"],
-        capture_output=True, text=True, timeout=300, check=True)
-    return root / "seed-1"
+    return saved_run(tmp_path_factory.mktemp("mech"), "NoisyPlatforms", "EAT", steps=1000,
+                     overrides=["eat.strategy=changing_target", "eat.target_threshold=0.0", "eat.warmup_steps=0"])
 
 
 def _mechanism(*args: str) -> subprocess.CompletedProcess:
@@ -93,10 +88,7 @@ def test_a_saved_eat_agent_is_checked_with_and_without_freezes(eat_checkpoint: P
 
 
 def test_bad_sources_are_one_line_errors(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "learning.py"), "--env", "NoisyPlatforms", "--algo", "HiTS",
-         "--seed-list", "1", "--steps", "500", "--test-frequency", "1", "--test-episodes", "1",
-         "--checkpoint-dir", str(tmp_path)], capture_output=True, text=True, timeout=300, check=True)
+    saved_run(tmp_path, "NoisyPlatforms", "HiTS", steps=500)
     for source, message in ((tmp_path / "missing", "no such checkpoint"), (tmp_path / "seed-1", "not an EAT agent")):
         proc = _mechanism(str(source))
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr

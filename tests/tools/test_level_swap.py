@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import level_swap  # noqa: E402  (tools/ is not a package)
+from saved_runs import saved_run  # noqa: E402
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -26,19 +27,10 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300, check=False)
 
 
-def _train(algo: str, seed: int, directory: Path, *overrides: str) -> Path:
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "learning.py"), "--env", "EasyPlatforms", "--algo", algo,
-         "--seed-list", str(seed), "--steps", "600", "--test-frequency", "1", "--test-episodes", "1",
-         "--checkpoint-dir", str(directory), *(["--override", *overrides] if overrides else [])],
-        capture_output=True, text=True, timeout=300, check=True)
-    return directory / f"seed-{seed}"
-
-
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     directory = tmp_path_factory.mktemp("level_swap")
-    return _train("HiTS", 1, directory), _train("HiTS", 2, directory)
+    return saved_run(directory, "EasyPlatforms", "HiTS"), saved_run(directory, "EasyPlatforms", "HiTS", seed=2)
 
 
 def _leaves(state: Any, path: str = "") -> Iterator[tuple[str, np.ndarray]]:
@@ -130,8 +122,9 @@ def test_lower_levels_that_would_read_another_layout_are_found() -> None:
 
 
 def test_mismatched_runs_and_flat_agents_are_one_line_errors(two_runs: tuple[Path, Path], tmp_path: Path) -> None:
-    wider_goal = _train("HiTS", 1, tmp_path, "level_params_list[0].subtask_spec_params.goal_thresholds.position=0.1")
-    flat = _train("SAC", 1, tmp_path / "sac")
+    wider_goal = saved_run(tmp_path, "EasyPlatforms", "HiTS",
+                           overrides=["level_params_list[0].subtask_spec_params.goal_thresholds.position=0.1"])
+    flat = saved_run(tmp_path / "sac", "EasyPlatforms", "SAC")
     cases = ((two_runs[0], wider_goal, "level_params_list[0].subtask_spec_params differs"),
              (flat, two_runs[0], "no lower level"),
              (two_runs[0], tmp_path / "missing", "no such checkpoint"))

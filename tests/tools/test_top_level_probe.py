@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import top_level_probe as tlp  # noqa: E402  (tools/ is not a package)
+from saved_runs import saved_run  # noqa: E402
 
 
 class _BowlLearner:
@@ -97,17 +98,10 @@ def _probe_cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300, check=False)
 
 
-def _train(algo: str, directory: Path) -> Path:
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "learning.py"), "--env", "EasyPlatforms", "--algo", algo,
-         "--seed-list", "1", "--steps", "600", "--test-frequency", "1", "--test-episodes", "1",
-         "--checkpoint-dir", str(directory)], capture_output=True, text=True, timeout=300, check=True)
-    return directory / "seed-1"
-
-
 def test_a_saved_hits_agent_is_probed_at_its_top_level_decisions(tmp_path: Path) -> None:
     out = tmp_path / "probe.json"
-    proc = _probe_cli(str(_train("HiTS", tmp_path)), "--episodes", "2", "--samples", "8", "--out", str(out))
+    run = saved_run(tmp_path, "EasyPlatforms", "HiTS")
+    proc = _probe_cli(str(run), "--episodes", "2", "--samples", "8", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert json.loads(out.read_text()) == report
@@ -127,7 +121,8 @@ def test_a_saved_hits_agent_is_probed_at_its_top_level_decisions(tmp_path: Path)
 
 
 def test_flat_agents_and_missing_checkpoints_are_one_line_errors(tmp_path: Path) -> None:
-    for source, message in ((tmp_path / "missing", "no such checkpoint"), (_train("SAC", tmp_path), "no top level")):
+    flat = saved_run(tmp_path, "EasyPlatforms", "SAC")
+    for source, message in ((tmp_path / "missing", "no such checkpoint"), (flat, "no top level")):
         proc = _probe_cli(str(source))
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
         assert proc.stderr.startswith("top_level_probe.py: error:") and message in proc.stderr

@@ -16,8 +16,8 @@ failed episode ended (0 waiting, 1 dashing or holding at the pit's edge, 2 ridin
 4 riding it to the shelf and the goal). Over all plans: the rate of an oracle that picks, per episode, a plan that
 succeeds (it knows the episode's freezes beforehand, which no policy does).
 
-``--legacy-quirks`` runs one long-lived env with the original's state leaks (platform1's cycle grows by 50 steps per
-freeze and is never reset), as the original trained on.
+``--legacy-quirks`` runs each plan's episodes in one long-lived env with the original's state leaks (platform1's
+cycle grows by 50 steps per freeze and is never reset), as the original trained on.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def run_episode(env: PlatformsEnv, seed: int, controller: Any) -> tuple[bool, in
 
 
 def measure(module: ModuleType, seeds: range, phases: list[float], max_skip: int, legacy: bool) -> dict[str, Any]:
+    """Every plan (skip, phase) on every seed; the freeze-free run of each plan shows the slack it leaves."""
     plans = [(skip, phase) for skip in range(max_skip + 1) for phase in phases]
     wins = np.zeros((len(plans), len(seeds)), bool)
     rows = []

@@ -42,13 +42,22 @@ DEFAULT_CONTROLLER = ROOT.parent / "shared" / "reference" / "platforms_ref" / "s
 EPISODE_STEPS = 500
 
 
+CONTROLLER_API = ("PlatformsController", "p0_phase", "pd")
+
+
 def load_controller(path: Path) -> ModuleType:
-    """The reference scripted controller module (read from the shared reference, not part of the package)."""
+    """The reference scripted controller module (read from the shared reference, not part of the package).
+
+    Raises ValueError naming the file if it cannot be loaded as Python.
+    """
     spec = importlib.util.spec_from_file_location("platforms_scripted_controller", path)
     if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
+        raise ValueError(f"cannot load {path} as a Python module")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # a user-given file: any failure to run it is bad input, said in one line
+        raise ValueError(f"cannot load {path}: {type(err).__name__}: {err}") from err
     return module
 
 
@@ -150,10 +159,13 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--max-skip must be >= 0, got {args.max_skip}")
         if not args.controller.is_file():
             raise ValueError(f"scripted controller not found: {args.controller}")
+        module = load_controller(args.controller)
+        missing = [name for name in CONTROLLER_API if not hasattr(module, name)]
+        if missing:
+            raise ValueError(f"{args.controller} is not the scripted controller: no {', '.join(missing)}")
     except ValueError as err:
         print(f"noisyplatforms_ceiling: {err}", file=sys.stderr)
         return 2
-    module = load_controller(args.controller)
     print(json.dumps(measure(module, seeds, args.phases, args.max_skip, args.legacy_quirks)))
     return 0
 

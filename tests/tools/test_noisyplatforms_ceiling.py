@@ -51,3 +51,17 @@ def test_bad_arguments_exit_2_naming_the_culprit(argv: list[str], culprit: str, 
     assert ceiling.main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert culprit in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "culprit"),
+    [("x = (\n", "SyntaxError"), ("def pd(x, vx, xt):\n    return 0.0\n", "no PlatformsController, p0_phase")],
+)
+def test_a_file_that_is_not_the_controller_exits_2_naming_it(
+    text: str, culprit: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    path = tmp_path / "scripted_controller.py"
+    path.write_text(text)
+    assert ceiling.main(["--seeds", "0:1", "--controller", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(path) in err and culprit in err and len(err.splitlines()) == 1

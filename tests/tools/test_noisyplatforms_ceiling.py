@@ -26,6 +26,17 @@ def test_each_skipped_lift_cycle_costs_126_steps_and_the_third_plan_runs_out_of_
     assert 120 <= plans[1]["freeze_free_platform1_moves_step"] - plans[0]["freeze_free_platform1_moves_step"] <= 132
     assert report["oracle_best_plan"] >= max(row["success"] for row in report["plans"])
     assert report["oracle_best_plan"] >= report["oracle_best_plan_without_delay"]
+    for row in report["plans"]:
+        assert row["success_ci95"] == ceiling.wilson_interval(round(row["success"] * 6), 6)
+
+
+def test_wilson_interval_matches_the_textbook_value_and_stays_inside_0_1() -> None:
+    low, high = ceiling.wilson_interval(5, 10)
+    assert low == pytest.approx(0.2366, abs=1e-4) and high == pytest.approx(0.7634, abs=1e-4)
+    assert ceiling.wilson_interval(0, 20)[0] == 0.0 < ceiling.wilson_interval(0, 20)[1] < 0.2
+    assert 0.8 < ceiling.wilson_interval(20, 20)[0] < ceiling.wilson_interval(20, 20)[1] == 1.0
+    narrow, wide = ceiling.wilson_interval(1590, 3000), ceiling.wilson_interval(159, 300)
+    assert wide[0] < narrow[0] < 0.53 < narrow[1] < wide[1]
 
 
 @requires_reference

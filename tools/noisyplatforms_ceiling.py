@@ -11,8 +11,8 @@ platform between the trigger and the transfer shifts one lift by 50 steps agains
 meet; a new cycle can only start after the running one ends.
 
 Printed JSON, per plan: the success rate over the seeds and its 95% Wilson interval (300 episodes leave about
-+-0.06, wider than the gaps between neighbouring departure phases); the freeze-free run's length (how much slack the plan
-leaves) and the step at which platform1 starts moving in it (with freezes: the median); the expert's stage when a
++-0.06, wider than the gaps between neighbouring departure phases); the freeze-free run's length (how much slack the
+plan leaves) and the step at which platform1 starts moving in it (with freezes: the median); the expert's stage when a
 failed episode ended (0 waiting, 1 dashing or holding at the pit's edge, 2 riding platform0, 3 boarding platform1,
 4 riding it to the shelf and the goal). Over all plans: the rate of an oracle that picks, per episode, a plan that
 succeeds (it knows the episode's freezes beforehand, which no policy does).
